@@ -1,0 +1,43 @@
+"""chainrule: a backpropagation neural-network library you can read.
+
+``import chainrule`` loads NumPy and chainrule only; optional packages (scikit-learn,
+matplotlib, tqdm, safetensors) are imported where they are used.
+"""
+
+from . import ops
+from .backend import DEFAULT_DTYPE
+from .function import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .ops.activation import *  # noqa: F401,F403
+from .ops.elementwise import (
+    abs,
+    add,
+    cast,
+    clip,
+    div,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    not_equal,
+    pow,
+    sqrt,
+    sub,
+    where,
+)
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.loss import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .tensor import Tensor
+from .creation import *  # noqa: F401,F403
+
+__version__ = "0.1.0"

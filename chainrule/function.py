@@ -1,0 +1,102 @@
+"""The graph engine: gradient mode and the reverse-mode sweep.
+
+A tensor produced by an op remembers its ``_parents`` (the input tensors) and its
+``_backward`` rule: a function that takes the gradient of the loss with respect to the
+output and returns one gradient per parent (the chain rule, one link).
+``backward()`` orders the graph topologically (iteratively, so a 100,000-op chain does
+not hit Python's recursion limit), then walks it from the output back to the leaves,
+summing the gradients that reach each tensor along every path.
+"""
+
+import contextlib
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    """Whether ops record the graph (False inside ``no_grad()``)."""
+    return getattr(_state, "enabled", True)
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled):
+    previous = is_grad_enabled()
+    _state.enabled = enabled
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def no_grad():
+    """Context manager (and decorator) in which ops record no graph: inference, weight updates."""
+    return _grad_mode(False)
+
+
+def enable_grad():
+    """Context manager that turns graph recording back on inside ``no_grad()``."""
+    return _grad_mode(True)
+
+
+def _freed_graph(_grad):
+    raise RuntimeError(
+        "backward() reached a part of the graph that was already freed by an earlier backward(). "
+        "Call backward(retain_graph=True) the first time if you need to backpropagate through the "
+        "same graph twice, or recompute the forward pass."
+    )
+
+
+def topological_order(root):
+    """Tensors of the graph ending at ``root`` that have a backward rule, inputs before outputs.
+
+    Iterative depth-first search: each stack entry is (tensor, children_done).
+    """
+    order = []
+    seen = set()
+    stack = [(root, False)]
+    while stack:
+        tensor, children_done = stack.pop()
+        if children_done:
+            order.append(tensor)
+            continue
+        key = id(tensor)
+        if key in seen:
+            continue
+        seen.add(key)
+        stack.append((tensor, True))
+        for parent in tensor._parents:
+            if parent._backward is not None and id(parent) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def run_backward(root, grad, retain_graph=False):
+    """Backpropagate ``grad`` (an array shaped like ``root``) from ``root`` to every leaf.
+
+    Leaves (tensors made by the user, parameters) that require a gradient get it added
+    to their ``.grad``; intermediate gradients live only during the sweep.
+    """
+    if root._backward is None:  # a leaf: its gradient is the seed itself
+        root._accumulate_grad(grad)
+        return
+    grads = {id(root): grad}
+    for tensor in reversed(topological_order(root)):
+        g = grads.pop(id(tensor), None)
+        if g is None:  # no path from root carried a gradient here
+            continue
+        parent_grads = tensor._backward(g)
+        parents = tensor._parents
+        if not retain_graph:
+            tensor._backward = _freed_graph
+            tensor._parents = ()
+        for parent, pg in zip(parents, parent_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            if parent._backward is None:
+                parent._accumulate_grad(pg)
+            else:
+                key = id(parent)
+                previous = grads.get(key)
+                # never in place: pg may alias an array another path still holds
+                grads[key] = pg if previous is None else previous + pg

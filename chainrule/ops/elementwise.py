@@ -1,0 +1,265 @@
+"""Element-wise arithmetic and math, with NumPy broadcasting.
+
+Each op: forward on arrays, then ``backward(g)`` returning one gradient per input,
+reduced to the input's shape by ``unbroadcast``. The comment above each backward
+gives the local derivative the chain rule multiplies ``g`` by.
+"""
+
+from ..backend import xp
+from ..tensor import Tensor, as_tensor, constant, lift, result
+from .broadcast import unbroadcast
+
+
+def _pair(a, b, op):
+    """Both operands as tensors of a common kind; Python numbers take the tensor's dtype."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            a = Tensor(a)
+        else:
+            a = lift(a, b)
+    return a, lift(b, a)
+
+
+def _broadcast_error(op, a, b):
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together")
+
+
+def add(a, b):
+    """``a + b``."""
+    a, b = _pair(a, b, "add")
+    try:
+        out = a.data + b.data
+    except ValueError:
+        raise _broadcast_error("add", a, b) from None
+
+    # d(a+b)/da = 1, d(a+b)/db = 1
+    def backward(g):
+        return unbroadcast(g, a.data.shape), unbroadcast(g, b.data.shape)
+
+    return result(out, (a, b), backward, "add")
+
+
+def sub(a, b):
+    """``a - b``."""
+    a, b = _pair(a, b, "sub")
+    try:
+        out = a.data - b.data
+    except ValueError:
+        raise _broadcast_error("sub", a, b) from None
+
+    # d(a-b)/da = 1, d(a-b)/db = -1
+    def backward(g):
+        return unbroadcast(g, a.data.shape), unbroadcast(-g, b.data.shape)
+
+    return result(out, (a, b), backward, "sub")
+
+
+def mul(a, b):
+    """``a * b``."""
+    a, b = _pair(a, b, "mul")
+    try:
+        out = a.data * b.data
+    except ValueError:
+        raise _broadcast_error("mul", a, b) from None
+
+    # d(ab)/da = b, d(ab)/db = a
+    def backward(g):
+        return (
+            unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "mul")
+
+
+def div(a, b):
+    """``a / b``."""
+    a, b = _pair(a, b, "div")
+    try:
+        out = a.data / b.data
+    except ValueError:
+        raise _broadcast_error("div", a, b) from None
+
+    # d(a/b)/da = 1/b, d(a/b)/db = -a/b² = -out/b
+    def backward(g):
+        return (
+            unbroadcast(g / b.data, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-g * out / b.data, b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "div")
+
+
+def neg(a):
+    """``-a``."""
+    a = as_tensor(a)
+
+    # d(-a)/da = -1
+    def backward(g):
+        return (-g,)
+
+    return result(-a.data, (a,), backward, "neg")
+
+
+def pow(a, b):
+    """``a ** b`` (``b`` a number or a tensor)."""
+    a, b = _pair(a, b, "pow")
+    try:
+        out = a.data**b.data
+    except ValueError:
+        raise _broadcast_error("pow", a, b) from None
+
+    # d(a^b)/da = b·a^(b-1);  d(a^b)/db = a^b·ln(a)  (taken as 0 where a <= 0, where ln is undefined)
+    def backward(g):
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)
+        if b.requires_grad:
+            positive = a.data > 0
+            log_a = xp.log(xp.where(positive, a.data, 1))
+            gb = unbroadcast(g * out * log_a, b.data.shape)
+        return ga, gb
+
+    return result(out, (a, b), backward, "pow")
+
+
+def exp(a):
+    """``e ** a``."""
+    a = as_tensor(a)
+    out = xp.exp(a.data)
+
+    # d(e^a)/da = e^a
+    def backward(g):
+        return (g * out,)
+
+    return result(out, (a,), backward, "exp")
+
+
+def log(a):
+    """Natural logarithm."""
+    a = as_tensor(a)
+    out = xp.log(a.data)
+
+    # d(ln a)/da = 1/a
+    def backward(g):
+        return (g / a.data,)
+
+    return result(out, (a,), backward, "log")
+
+
+def sqrt(a):
+    """Square root."""
+    a = as_tensor(a)
+    out = xp.sqrt(a.data)
+
+    # d(√a)/da = 1/(2√a)
+    def backward(g):
+        return (g / (2 * out),)
+
+    return result(out, (a,), backward, "sqrt")
+
+
+def abs(a):
+    """Absolute value; its gradient at 0 is 0 (the subgradient PyTorch picks)."""
+    a = as_tensor(a)
+    out = xp.abs(a.data)
+
+    # d|a|/da = sign(a)
+    def backward(g):
+        return (g * xp.sign(a.data),)
+
+    return result(out, (a,), backward, "abs")
+
+
+def clip(a, min=None, max=None):
+    """Limit values to ``[min, max]``; the gradient passes where the value was not clipped (bounds included)."""
+    a = as_tensor(a)
+    out = xp.clip(a.data, min, max)
+
+    # d clip(a)/da = 1 inside [min, max], 0 outside
+    def backward(g):
+        inside = xp.ones(a.data.shape, dtype=bool)
+        if min is not None:
+            inside &= a.data >= min
+        if max is not None:
+            inside &= a.data <= max
+        return (g * inside,)
+
+    return result(out, (a,), backward, "clip")
+
+
+def maximum(a, b):
+    """Element-wise maximum; on ties the gradient is split evenly between ``a`` and ``b``."""
+    return _select_extreme(a, b, "maximum")
+
+
+def minimum(a, b):
+    """Element-wise minimum; on ties the gradient is split evenly between ``a`` and ``b``."""
+    return _select_extreme(a, b, "minimum")
+
+
+def _select_extreme(a, b, op):
+    a, b = _pair(a, b, op)
+    try:
+        out = xp.maximum(a.data, b.data) if op == "maximum" else xp.minimum(a.data, b.data)
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
+
+    # d max(a,b)/da = 1 where a wins, ½ on a tie, 0 where b wins (and the mirror for b)
+    def backward(g):
+        a_wins = (a.data > b.data) if op == "maximum" else (a.data < b.data)
+        share_a = xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype)
+        return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * (1 - share_a), b.data.shape)
+
+    return result(out, (a, b), backward, op)
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` is true, else ``b`` (the condition gets no gradient)."""
+    cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
+    a, b = _pair(a, b, "where")
+    try:
+        out = xp.where(cond, a.data, b.data)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {cond.shape}, a {a.shape} and b {b.shape} cannot be broadcast together"
+        ) from None
+
+    # d where(c,a,b)/da = c, d/db = not c
+    def backward(g):
+        return unbroadcast(xp.where(cond, g, 0), a.data.shape), unbroadcast(xp.where(cond, 0, g), b.data.shape)
+
+    return result(out, (a, b), backward, "where")
+
+
+def cast(a, dtype):
+    """Convert to ``dtype``; the gradient is cast back to the input's dtype."""
+    a = as_tensor(a)
+    dtype = xp.dtype(dtype)
+    out = a.data.astype(dtype, copy=False)
+    source = a.data.dtype
+
+    # d cast(a)/da = 1
+    def backward(g):
+        return (g.astype(source, copy=False),)
+
+    return result(out, (a,), backward, "cast")
+
+
+# ---------------------------------------------------------------- comparisons
+def _compare(ufunc):
+    def compare(a, b):
+        a, b = _pair(a, b, ufunc.__name__)
+        return constant(ufunc(a.data, b.data))
+
+    compare.__name__ = ufunc.__name__
+    compare.__doc__ = f"Element-wise ``{ufunc.__name__}``: a boolean tensor with no gradient."
+    return compare
+
+
+equal = _compare(xp.equal)
+not_equal = _compare(xp.not_equal)
+less = _compare(xp.less)
+less_equal = _compare(xp.less_equal)
+greater = _compare(xp.greater)
+greater_equal = _compare(xp.greater_equal)
