@@ -4,7 +4,7 @@
 matplotlib, tqdm, safetensors) are imported where they are used.
 """
 
-from . import ops
+from . import data, evaluate, nn, ops, optim, train
 from .backend import DEFAULT_DTYPE
 from .function import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -37,7 +37,11 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .io import load, load_checkpoint, save
+from .ops.dropout import dropout
+from .ops.normalization import batch_norm, layer_norm
 from .tensor import Tensor
+from .train import evaluate as evaluate_model, fit, predict
 from .creation import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

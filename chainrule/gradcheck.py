@@ -95,8 +95,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
             flat[i] = original
             numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
         error = numpy.abs(analytic - numeric) - (atol + rtol * numpy.abs(numeric))
+        error = numpy.where(numpy.isnan(error), numpy.inf, error)  # a NaN gradient is a failure, not a pass
         if error.size and error.max() > 0:
-            worst = numpy.unravel_index(int(numpy.argmax(error)), error.shape)
+            worst = tuple(int(i) for i in numpy.unravel_index(int(numpy.argmax(error)), error.shape))
             message = (
                 f"gradcheck: gradient of input {index} (shape {tensor.shape}) disagrees at index {worst}: "
                 f"analytic {analytic[worst]:.8g}, numerical {numeric[worst]:.8g} "

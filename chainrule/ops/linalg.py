@@ -34,10 +34,10 @@ def matmul(a, b):
         a2 = a.data[None, :] if a.ndim == 1 else a.data
         b2 = b.data[:, None] if b.ndim == 1 else b.data
         g2 = g
+        if b.ndim == 1:  # first: with two 1-D operands g is 0-d and becomes (1,) then (1, 1)
+            g2 = xp.expand_dims(g2, -1)
         if a.ndim == 1:
             g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
         ga = gb = None
         if a.requires_grad:
             ga = unbroadcast(g2 @ _swap(b2), a2.shape).reshape(a.shape)
@@ -49,4 +49,48 @@ def matmul(a, b):
 
 
 def linear(x, weight, bias=None):
-    raise NotImplementedError  # being written
+    """Fully connected layer op ``y = x @ weightᵀ + bias``, fused into one graph node.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in_features)
+        Any number of leading batch axes (or none).
+    weight : Tensor, shape (out_features, in_features)
+        PyTorch's layout.
+    bias : Tensor, shape (out_features,), optional
+
+    Returns
+    -------
+    Tensor, shape (..., out_features)
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    bias = None if bias is None else as_tensor(bias)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    out_features, in_features = weight.shape
+    if x.ndim == 0 or x.shape[-1] != in_features:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"the input's last axis must be in_features = {in_features}"
+        )
+    if bias is not None and bias.shape != (out_features,):
+        raise ValueError(
+            f"linear: bias must have shape ({out_features},) for weight of shape {weight.shape}, got {bias.shape}"
+        )
+    # leading batch axes collapse into one matrix of rows: (M, in)
+    x2 = x.data.reshape(-1, in_features)
+    out = x2 @ weight.data.T
+    if bias is not None:
+        out += bias.data  # out is a fresh array
+    out = out.reshape(x.shape[:-1] + (out_features,))
+
+    # For Y = X·Wᵀ + b (rows of X are samples):  dL/dX = G·W,  dL/dW = Gᵀ·X,  dL/db = Σ_rows G
+    def backward(g):
+        g2 = g.reshape(-1, out_features)
+        gx = (g2 @ weight.data).reshape(x.shape) if x.requires_grad else None
+        gw = g2.T @ x2 if weight.requires_grad else None
+        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        return gx, gw, gb
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return result(out, parents, backward, "linear")

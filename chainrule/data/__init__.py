@@ -1,0 +1,7 @@
+"""Data: batching NumPy arrays (``DataLoader``) and readers for bundled and file-format datasets.
+
+Everything imported here must import with NumPy and the standard library only;
+readers that need optional packages import them inside their functions.
+"""
+
+from .loader import DataLoader

@@ -1,0 +1,19 @@
+"""Networks: ``Module``, ``Parameter``, containers, layers, initialisers and loss modules.
+
+Modelled on ``torch.nn``; every layer can also describe itself as a JSON config
+(``module_to_config``) and be rebuilt from it (``build_module``), as in Keras.
+"""
+
+from . import init
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .config import build_module, module_to_config, register_module, registered_modules
+from .containers import ModuleList, Sequential
+from .dropout import Dropout
+from .linear import Dense, Flatten, Identity, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from .module import Module
+from .normalization import BatchNorm1d, LayerNorm
+from .parameter import Parameter
+from .summary import ModelSummary
+from .recurrent import *  # noqa: F401,F403
+from .embedding import *  # noqa: F401,F403

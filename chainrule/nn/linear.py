@@ -1,0 +1,131 @@
+"""Fully connected layer, plus the ``Identity`` and ``Flatten`` shape helpers."""
+
+import numbers
+
+from ..backend import xp
+from ..ops.linalg import linear
+from ..tensor import as_tensor
+from .config import register_module
+from .init import INIT_SCHEMES, initialize_
+from .module import Module, as_input, config_seed, layer_dtype
+from .parameter import Parameter
+
+__all__ = ["Linear", "Dense", "Identity", "Flatten"]
+
+
+def _positive_int(value, name, layer):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    """``y = x Wᵀ + b``: weight W of shape (out_features, in_features), as in PyTorch.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+        Learn an additive bias b of shape (out_features,).
+    init : str
+        Initialisation scheme (see ``chainrule.nn.init.initialize_``). ``"default"`` is
+        PyTorch's: W ~ U(±1/√in_features) (``kaiming_uniform_`` with a=√5) and
+        b ~ U(±1/√in_features). For deep ReLU networks ``"kaiming_uniform"`` (He: bound
+        √(6/in_features), b = 0) keeps activations from shrinking layer by layer;
+        ``"xavier_uniform"`` (Glorot, Keras's default) suits tanh/sigmoid.
+    seed : int or numpy.random.Generator, optional
+        Seed of the initial weights (an int makes them reproducible, also after
+        ``reset_parameters()``).
+    dtype : str or dtype
+        float32 (default) or float64.
+
+    Shapes: input (*, in_features) -> output (*, out_features).
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="default", seed=None, dtype="float32"):
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features", "Linear")
+        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        if init not in INIT_SCHEMES:
+            raise ValueError(f"Linear: unknown init {init!r}; expected one of {', '.join(INIT_SCHEMES)}")
+        self.init = init
+        self.seed = seed
+        self.dtype = layer_dtype(dtype)
+        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=self.dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(self.out_features, dtype=self.dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self, seed=None):
+        """Draw new weights by ``self.init``, from ``seed`` or else the layer's own seed."""
+        initialize_(self.weight, self.bias, self.init, self.seed if seed is None else seed)
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self!r}: expected input of shape (..., {self.in_features}), got {x.shape}"
+            )
+        return linear(x, self.weight, self.bias)
+
+    def get_config(self):
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias is not None,
+            "init": self.init,
+            "seed": config_seed(self.seed),
+            "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        text = f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return text + ("" if self.dtype == xp.float32 else f", dtype={self.dtype.name}")
+
+
+Dense = Linear  # the Keras name
+register_module(Linear, "Dense")
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a removed layer). Arguments are ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+    def get_config(self):
+        return {}
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim`` .. ``end_dim`` into one: (N, C, H, W) -> (N, C·H·W) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = int(start_dim)
+        self.end_dim = int(end_dim)
+
+    def forward(self, x):
+        x = as_tensor(x)
+        ndim = x.ndim
+        start, end = self.start_dim % max(ndim, 1), self.end_dim % max(ndim, 1)
+        if not (-ndim <= self.start_dim < ndim and -ndim <= self.end_dim < ndim) or start > end:
+            raise ValueError(
+                f"{self!r}: cannot flatten axes {self.start_dim}..{self.end_dim} of an input of shape {x.shape}"
+            )
+        shape = x.shape
+        merged = 1
+        for n in shape[start : end + 1]:
+            merged *= n
+        return x.reshape(shape[:start] + (merged,) + shape[end + 1 :])
+
+    def get_config(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,190 @@
+"""Normalisation layers: ``BatchNorm1d`` and ``LayerNorm``, thin state around the fused ops
+in ``chainrule.ops.normalization``."""
+
+import numbers
+
+from ..backend import xp
+from ..ops.normalization import batch_norm, layer_norm
+from .module import Module, as_input, layer_dtype
+from .parameter import Parameter
+
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d (and BatchNorm2d elsewhere): subclasses set ``_input_ndims``.
+
+    Training mode normalises each channel with the batch's mean and (biased) variance and
+    updates the running statistics, ``r = (1 - momentum)·r + momentum·batch_stat`` with the
+    unbiased variance (PyTorch's convention; ``momentum=None`` gives a cumulative average).
+    Evaluation mode normalises with the running statistics. γ (``weight``) starts at 1,
+    β (``bias``) at 0.
+    """
+
+    _input_ndims = ()
+    _input_layout = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype="float32"):
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool) or num_features < 1:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
+        if eps <= 0:
+            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine = bool(affine)
+        self.track_running_stats = bool(track_running_stats)
+        self.dtype = layer_dtype(dtype)
+        if self.affine:
+            self.weight = Parameter(xp.ones(self.num_features, dtype=self.dtype))
+            self.bias = Parameter(xp.zeros(self.num_features, dtype=self.dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", xp.zeros(self.num_features, dtype=self.dtype))
+            self.register_buffer("running_var", xp.ones(self.num_features, dtype=self.dtype))
+            self.register_buffer("num_batches_tracked", xp.zeros((), dtype=xp.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batches seen (in place)."""
+        if self.track_running_stats:
+            self.running_mean[...] = 0
+            self.running_var[...] = 1
+            self.num_batches_tracked[...] = 0
+
+    def reset_parameters(self, seed=None):
+        """γ = 1, β = 0 and fresh running statistics (no randomness: ``seed`` is unused)."""
+        self.reset_running_stats()
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        if x.ndim not in self._input_ndims or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected input of shape "
+                f"{self._input_layout} with C = {self.num_features}, got {x.shape}"
+            )
+        use_batch_stats = self.training or not self.track_running_stats
+        momentum = self.momentum
+        updating = self.training and self.track_running_stats
+        if updating and momentum is None:
+            momentum = 1.0 / (int(self.num_batches_tracked) + 1)  # cumulative moving average
+        out = batch_norm(
+            x, self.weight, self.bias,
+            self.running_mean if self.track_running_stats else None,
+            self.running_var if self.track_running_stats else None,
+            training=use_batch_stats, momentum=momentum if updating else 0.0, eps=self.eps, axis=1,
+        )
+        if updating:
+            self.num_batches_tracked += 1
+        return out
+
+    def get_config(self):
+        return {
+            "num_features": self.num_features,
+            "eps": self.eps,
+            "momentum": self.momentum,
+            "affine": self.affine,
+            "track_running_stats": self.track_running_stats,
+            "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs, per channel C.
+
+    Parameters
+    ----------
+    num_features : int
+        C.
+    eps : float
+        Added to the variance.
+    momentum : float or None
+        Weight of each new batch in the running statistics (None: cumulative average).
+    affine : bool
+        Learn a per-channel scale γ and shift β.
+    track_running_stats : bool
+        Keep running statistics for evaluation mode (False: always use batch statistics).
+    dtype : str or dtype
+    """
+
+    _input_ndims = (2, 3)
+    _input_layout = "(N, C) or (N, C, L)"
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its last axes (``normalized_shape``), then scale and shift element-wise.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape normalised over, e.g. the feature count.
+    eps : float
+    elementwise_affine : bool
+        Learn γ (``weight``, starting at 1) and β (``bias``, starting at 0) of ``normalized_shape``.
+    bias : bool
+        With ``elementwise_affine``, whether to learn β.
+    dtype : str or dtype
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype="float32"):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+        if not shape or any(not isinstance(n, numbers.Integral) or n < 1 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.dtype = layer_dtype(dtype)
+        if self.elementwise_affine:
+            self.weight = Parameter(xp.ones(self.normalized_shape, dtype=self.dtype))
+            if bias:
+                self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=self.dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self, seed=None):
+        """γ = 1, β = 0 (no randomness)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+        if self.bias is not None:
+            self.bias.data[...] = 0
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        k = len(self.normalized_shape)
+        if x.shape[x.ndim - k :] != self.normalized_shape or x.ndim < k:
+            raise ValueError(f"{self!r}: expected input of shape (..., {', '.join(map(str, self.normalized_shape))}), got {x.shape}")
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def get_config(self):
+        return {
+            "normalized_shape": list(self.normalized_shape),
+            "eps": self.eps,
+            "elementwise_affine": self.elementwise_affine,
+            "bias": self.bias is not None or not self.elementwise_affine,
+            "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

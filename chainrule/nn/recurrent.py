@@ -1,0 +1,234 @@
+"""Recurrent layers ``RNN``, ``LSTM``, ``GRU``: stacks of the fused ops in ``chainrule.ops.recurrent``.
+
+Same constructor arguments, parameter names and shapes as ``torch.nn.RNN/LSTM/GRU``
+(``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse`` for the
+second direction), so a ``state_dict`` copies across in either direction.
+
+``forward(x, hx=None, lengths=None)`` returns ``(output, h_n)`` (LSTM: ``(output, (h_n, c_n))``):
+
+* ``output``: every step's hidden state of the last layer, ``(T, B, D·H)`` (``(B, T, D·H)`` with
+  ``batch_first``), D = 2 if bidirectional (forward and reverse halves concatenated);
+* ``h_n`` (and ``c_n``): ``(num_layers·D, B, H)``, the final state of each layer and direction.
+
+``lengths`` (one int per sequence) makes padded steps invisible: they neither change the
+state nor receive gradient, and their outputs are zero. ``last_step(output, lengths)``
+picks each sequence's output at its last real step.
+"""
+
+import math
+import numbers
+
+import numpy
+
+from ..backend import xp
+from ..creation import as_generator
+from ..ops.dropout import dropout
+from ..ops.recurrent import check_lengths, gru, last_step, lstm, rnn
+from ..ops.shape import concat, permute, stack
+from ..tensor import Tensor
+from .module import Module, as_input, config_seed, layer_dtype
+from .parameter import Parameter
+
+__all__ = ["RNN", "LSTM", "GRU", "RNNBase", "last_step"]
+
+
+def _positive_int(value, name, layer):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class RNNBase(Module):
+    """Shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (see the module docstring)."""
+
+    GATES = 1
+    NUM_STATES = 1  # LSTM: 2 (h and c)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, seed=None, dtype="float32"):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = _positive_int(input_size, "input_size", name)
+        self.hidden_size = _positive_int(hidden_size, "hidden_size", name)
+        self.num_layers = _positive_int(num_layers, "num_layers", name)
+        if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"{name}: dropout must be a probability in [0, 1), got {dropout!r}")
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.seed = seed
+        self.dtype = layer_dtype(dtype)
+        self._rng = as_generator(seed if config_seed(seed) is not None else None)
+        self.gradient_recorder = None  # callable(name, t, norm), e.g. from chainrule.diagnostics
+        G, H = self.GATES, self.hidden_size
+        for layer in range(self.num_layers):
+            inputs = self.input_size if layer == 0 else H * self.num_directions
+            for suffix in self._suffixes():
+                setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(xp.empty((G * H, inputs), dtype=self.dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(xp.empty((G * H, H), dtype=self.dtype)))
+                if self.bias:
+                    setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(xp.empty(G * H, dtype=self.dtype)))
+                    setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(xp.empty(G * H, dtype=self.dtype)))
+        self.reset_parameters()
+
+    @property
+    def num_directions(self):
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_parameters(self, seed=None):
+        """Every weight and bias ~ U(-1/√H, 1/√H) (PyTorch's initialisation), from ``seed`` or the layer's seed."""
+        rng = as_generator(self.seed if seed is None else seed)
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for _, param in self.named_parameters():
+            values = rng.uniform(-bound, bound, size=param.shape)
+            param.data[...] = xp.asarray(values, dtype=param.dtype)
+
+    def _cell(self, x, weights, states, lengths, reverse, recorder):
+        raise NotImplementedError
+
+    def _check_states(self, hx, B):
+        """``hx`` as a list of per-state tensors of shape (L·D, B, H), or None."""
+        if hx is None:
+            return None
+        name = type(self).__name__
+        states = tuple(hx) if self.NUM_STATES > 1 else (hx,)
+        if self.NUM_STATES > 1 and len(states) != self.NUM_STATES:
+            raise ValueError(f"{name}: hx must be a pair (h0, c0), got {len(states)} tensors")
+        expected = (self.num_layers * self.num_directions, B, self.hidden_size)
+        checked = []
+        for label, state in zip(("h0", "c0"), states):
+            state = as_input(state, self.dtype)
+            if state.shape != expected:
+                raise ValueError(
+                    f"{name}: {label} must have shape (num_layers·directions, batch, hidden) = {expected}, "
+                    f"got {state.shape}"
+                )
+            checked.append(state)
+        return checked
+
+    def forward(self, x, hx=None, lengths=None):
+        name = type(self).__name__
+        x = as_input(x, self.dtype)
+        if x.ndim != 3 or x.shape[-1] != self.input_size:
+            layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+            raise ValueError(
+                f"{name}: expected input of shape {layout} with {self.input_size} features, got {x.shape}"
+            )
+        if self.batch_first:
+            x = permute(x, (1, 0, 2))
+        T, B = x.shape[:2]
+        if lengths is not None:
+            lengths = check_lengths(name, lengths, T, B)
+        states = self._check_states(hx, B)
+
+        finals = [[] for _ in range(self.NUM_STATES)]
+        inp = x
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction, suffix in enumerate(self._suffixes()):
+                k = layer * self.num_directions + direction
+                p = f"l{layer}{suffix}"
+                weights = [getattr(self, f"weight_ih_{p}"), getattr(self, f"weight_hh_{p}")]
+                weights += [getattr(self, f"bias_ih_{p}"), getattr(self, f"bias_hh_{p}")] if self.bias else [None, None]
+                initial = [None] * self.NUM_STATES if states is None else [s[k] for s in states]
+                recorder = None
+                if self.gradient_recorder is not None:
+                    recorder = (lambda rec, label: lambda t, norm: rec(label, t, norm))(self.gradient_recorder, p)
+                out, *final = self._cell(inp, weights, initial, lengths, direction == 1, recorder)
+                outputs.append(out)
+                for collected, state in zip(finals, final):
+                    collected.append(state)
+            inp = outputs[0] if len(outputs) == 1 else concat(outputs, axis=2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                inp = dropout(inp, self.dropout, training=True, seed=self._rng)
+        output = permute(inp, (1, 0, 2)) if self.batch_first else inp
+        finals = [stack(collected, axis=0) for collected in finals]
+        return output, (tuple(finals) if self.NUM_STATES > 1 else finals[0])
+
+    def get_config(self):
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bias": self.bias,
+            "batch_first": self.batch_first,
+            "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
+            "seed": config_seed(self.seed),
+            "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False}
+        for key, default in defaults.items():
+            if getattr(self, key) != default:
+                text += f", {key}={getattr(self, key)}"
+        return text + ("" if self.dtype == xp.float32 else f", dtype={self.dtype.name}")
+
+
+class RNN(RNNBase):
+    """Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu), stacked ``num_layers`` deep.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+    num_layers : int
+    nonlinearity : {"tanh", "relu"}
+    bias : bool
+    batch_first : bool
+        Input and output are (batch, time, features) instead of (time, batch, features).
+    dropout : float
+        Dropout on the outputs of every layer but the last (training mode only).
+    bidirectional : bool
+    seed : int or numpy.random.Generator, optional
+    dtype : str or dtype
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, seed=None, dtype="float32"):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, seed, dtype)
+
+    def _cell(self, x, weights, states, lengths, reverse, recorder):
+        return rnn(x, *weights, states[0], nonlinearity=self.nonlinearity, lengths=lengths, reverse=reverse,
+                   recorder=recorder)
+
+    def get_config(self):
+        return {**super().get_config(), "nonlinearity": self.nonlinearity}
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        return text if self.nonlinearity == "tanh" else text + f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (PyTorch's equations; gates i, f, g, o), stacked ``num_layers`` deep.
+
+    ``forward(x, hx=None, lengths=None)`` takes ``hx = (h0, c0)`` and returns ``(output, (h_n, c_n))``.
+    Arguments as for ``RNN`` (without ``nonlinearity``).
+    """
+
+    GATES = 4
+    NUM_STATES = 2
+
+    def _cell(self, x, weights, states, lengths, reverse, recorder):
+        return lstm(x, *weights, states[0], states[1], lengths=lengths, reverse=reverse, recorder=recorder)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (PyTorch's equations; gates r, z, n), stacked ``num_layers`` deep.
+
+    Arguments as for ``RNN`` (without ``nonlinearity``).
+    """
+
+    GATES = 3
+
+    def _cell(self, x, weights, states, lengths, reverse, recorder):
+        return gru(x, *weights, states[0], lengths=lengths, reverse=reverse, recorder=recorder)

@@ -1,0 +1,187 @@
+"""Normalisation ops, fused: ``batch_norm`` and ``layer_norm`` with hand-written backward.
+
+Both compute, over some axes with n elements per group,
+    x̂ = (x - μ) / σ,   σ = √(var + eps),   y = γ·x̂ + β
+and share one backward. With the batch statistics μ and var depending on x,
+    dL/dx = (γ/σ) · (g - mean(g) - x̂ · mean(g·x̂))          (means over the n elements)
+    dL/dγ = Σ g·x̂,   dL/dβ = Σ g                            (sums over everything but γ's axes)
+Written as chains of small ops this would take a dozen graph nodes and arrays per call;
+fused it takes two reductions forward and two backward.
+"""
+
+from ..backend import xp
+from ..tensor import Tensor, as_tensor, result
+
+__all__ = ["batch_norm", "layer_norm"]
+
+
+def _check_param(name, param, shape, op):
+    if param is None:
+        return None
+    param = as_tensor(param)
+    if param.shape != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {param.shape}")
+    return param
+
+
+def _buffer(array):
+    return array.data if isinstance(array, Tensor) else array
+
+
+def batch_norm(
+    x, weight=None, bias=None, running_mean=None, running_var=None,
+    training=True, momentum=0.1, eps=1e-5, axis=1,
+):
+    """Batch normalisation over every axis except the channel ``axis``.
+
+    Parameters
+    ----------
+    x : Tensor
+        (N, C), (N, C, L) or (N, C, H, W) with the default ``axis=1``; any layout whose
+        channel axis is ``axis``.
+    weight, bias : Tensor of shape (C,), optional
+        γ and β (None: 1 and 0, not learned).
+    running_mean, running_var : array of shape (C,), optional
+        Running statistics. In training mode they are updated **in place**:
+        ``r = (1 - momentum)·r + momentum·batch_stat``, with the unbiased variance
+        (divided by n - 1), as PyTorch does. In evaluation mode they normalise the input.
+    training : bool
+        True: normalise with the batch's statistics. False: with the running ones.
+    momentum : float
+        Weight of the new batch in the running statistics.
+    eps : float
+        Added to the variance before the square root.
+    axis : int
+        The channel axis.
+    """
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input needs a batch axis and a channel axis, got shape {x.shape}")
+    axis = axis % x.ndim
+    channels = x.shape[axis]
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    param_shape = tuple(channels if i == axis else 1 for i in range(x.ndim))  # broadcasts against x
+    weight = _check_param("weight", weight, (channels,), "batch_norm")
+    bias = _check_param("bias", bias, (channels,), "batch_norm")
+    running_mean, running_var = _buffer(running_mean), _buffer(running_var)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape {(channels,)}, got {stat.shape}")
+    n = x.data.size // channels if channels else 0
+    data = x.data
+    gamma = None if weight is None else weight.data.reshape(param_shape)
+
+    if training:
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm: training needs more than one value per channel to compute a variance, got input "
+                f"shape {x.shape}; use a larger batch, or call eval() to normalise with the running statistics"
+            )
+        mean = data.mean(axis=axes, keepdims=True)
+        xhat = data - mean
+        var = (xhat * xhat).mean(axis=axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(var + eps)
+        xhat *= inv_std  # centred -> normalised, in place on our own array
+        out = xhat * gamma if gamma is not None else xhat.copy()
+        if running_mean is not None:
+            running_mean *= 1.0 - momentum
+            running_mean += momentum * mean.reshape(channels)
+        if running_var is not None:
+            running_var *= 1.0 - momentum
+            running_var += (momentum * n / (n - 1)) * var.reshape(channels)  # unbiased, like PyTorch
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean and running_var")
+        mean = running_mean.reshape(param_shape)
+        inv_std = 1.0 / xp.sqrt(running_var.reshape(param_shape) + eps)
+        xhat = None  # y = x·(γ/σ) + (β - μ·γ/σ): one pass over x; x̂ is recomputed in backward if needed
+        scale = inv_std if gamma is None else gamma * inv_std
+        out = data * scale
+        out -= mean * scale
+    if bias is not None:
+        out += bias.data.reshape(param_shape)
+
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+
+    # training:  dL/dx = γ/σ · (g - mean(g) - x̂·mean(g·x̂))    (μ and σ depend on x)
+    # eval:      dL/dx = γ/σ · g                              (running statistics are constants)
+    # dL/dγ = Σ g·x̂,  dL/dβ = Σ g  over every axis but the channel axis
+    def backward(g):
+        need_gamma = weight is not None and weight.requires_grad
+        normalized = xhat if training or not need_gamma else (data - mean) * inv_std
+        sum_g = g.sum(axis=axes, keepdims=True) if training or (bias is not None and bias.requires_grad) else None
+        sum_gx = (g * normalized).sum(axis=axes, keepdims=True) if need_gamma or (training and x.requires_grad) else None
+        gx = None
+        if x.requires_grad:
+            scale = inv_std if gamma is None else gamma * inv_std
+            if training:
+                gx = (g - sum_g / n - xhat * (sum_gx / n)) * scale
+            else:
+                gx = g * scale
+        grads = [gx]
+        if weight is not None:
+            grads.append(sum_gx.reshape(channels) if need_gamma else None)
+        if bias is not None:
+            grads.append(sum_g.reshape(channels) if bias.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "batch_norm")
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation over the last ``len(normalized_shape)`` axes of ``x``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (..., *normalized_shape)
+    normalized_shape : int or tuple of int
+    weight, bias : Tensor of shape ``normalized_shape``, optional
+        Element-wise γ and β.
+    eps : float
+        Added to the variance before the square root.
+    """
+    x = as_tensor(x)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or x.shape[x.ndim - k :] != normalized_shape or x.ndim < k:
+        raise ValueError(
+            f"layer_norm: input shape {x.shape} must end with normalized_shape {normalized_shape}"
+        )
+    weight = _check_param("weight", weight, normalized_shape, "layer_norm")
+    bias = _check_param("bias", bias, normalized_shape, "layer_norm")
+    d = 1
+    for size in normalized_shape:
+        d *= size
+    data = x.data.reshape(-1, d)  # (groups, d): every row is normalised on its own
+
+    mean = data.mean(axis=1, keepdims=True)
+    xhat = data - mean
+    var = (xhat * xhat).mean(axis=1, keepdims=True)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    xhat *= inv_std
+    gamma = None if weight is None else weight.data.reshape(d)
+    out = xhat * gamma if gamma is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data.reshape(d)
+    out = out.reshape(x.shape)
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+
+    # dL/dx = (1/σ) · (ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)),  ĝ = γ·g, means over the normalised axes
+    # dL/dγ = Σ g·x̂,  dL/dβ = Σ g  over the leading axes
+    def backward(g):
+        g2 = g.reshape(-1, d)
+        grads = []
+        if x.requires_grad:
+            gh = g2 * gamma if gamma is not None else g2
+            mean_gh = gh.mean(axis=1, keepdims=True)
+            mean_ghx = (gh * xhat).mean(axis=1, keepdims=True)
+            grads.append(((gh - mean_gh - xhat * mean_ghx) * inv_std).reshape(x.shape))
+        else:
+            grads.append(None)
+        if weight is not None:
+            grads.append((g2 * xhat).sum(axis=0).reshape(normalized_shape) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(g2.sum(axis=0).reshape(normalized_shape) if bias.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "layer_norm")

@@ -1,0 +1,236 @@
+"""Spatial pooling of NCHW batches: max, average, adaptive average and global average.
+
+Pooling with a kh x kw kernel visits kh·kw *kernel offsets*; for offset (p, q) the input
+pixels it sees, over all output positions, are one strided slice of the (padded) input
+(the same slices ``ops.conv`` stacks into its column matrix). So a pooling op is a short
+loop over kernel offsets of whole-array operations, and its backward adds each offset's
+share of the upstream gradient back onto that slice. Slices keep the input's memory
+layout, so the channels-first arrays that ``conv2d`` returns stay that way.
+"""
+
+from ..backend import xp
+from ..function import is_grad_enabled
+from ..tensor import as_tensor, result
+from .conv import _check_image, _pair, _window
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d"]
+
+
+def _pool_args(x, kernel_size, stride, padding, op):
+    """Kernel, stride, padding and output size, checked: padding at most half the kernel (as PyTorch)."""
+    _check_image(x, op)
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    stride = kernel if stride is None else _pair(stride, "stride", op, 1)
+    padding = _pair(padding, "padding", op)
+    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
+    H, W = x.shape[2:]
+    padded = (H + 2 * padding[0], W + 2 * padding[1])
+    if padded[0] < kernel[0] or padded[1] < kernel[1]:
+        raise ValueError(
+            f"{op}: kernel {kernel[0]}x{kernel[1]} is larger than the padded input {padded[0]}x{padded[1]} "
+            f"(input shape {x.shape}, padding {padding})"
+        )
+    out_hw = tuple((n - k) // s + 1 for n, k, s in zip(padded, kernel, stride))
+    return kernel, stride, padding, out_hw
+
+
+def _padded(data, padding, fill):
+    """``data`` with ``padding`` rows/columns of ``fill`` around H and W, in ``data``'s memory layout."""
+    ph, pw = padding
+    if not (ph or pw):
+        return data
+    N, C, H, W = data.shape
+    out = xp.empty_like(data, shape=(N, C, H + 2 * ph, W + 2 * pw))
+    out.fill(fill)
+    out[:, :, ph : ph + H, pw : pw + W] = data
+    return out
+
+
+def _offsets(kernel, stride, out_hw):
+    """For every kernel offset (p, q), in row-major order: the slice of the padded input it sees."""
+    (kh, kw), (sh, sw), (Ho, Wo) = kernel, stride, out_hw
+    return [
+        (slice(None), slice(None), _window(p, sh, Ho), _window(q, sw, Wo)) for p in range(kh) for q in range(kw)
+    ]
+
+
+def _tiles_exactly(shape_hw, kernel, stride, padding, out_hw):
+    """True when the windows neither overlap nor leave pixels out: every pixel is in exactly one window."""
+    return (
+        stride == kernel
+        and padding == (0, 0)
+        and shape_hw == (out_hw[0] * kernel[0], out_hw[1] * kernel[1])
+    )
+
+
+# ----------------------------------------------------------------- max_pool2d
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Maximum over kh x kw windows of an (N, C, H, W) batch.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+    stride : int or (int, int), optional
+        Default: the kernel size (non-overlapping windows).
+    padding : int or (int, int)
+        Implicit -inf padding on both sides, at most half the kernel.
+
+    Returns
+    -------
+    Tensor (N, C, Ho, Wo), ``Ho = (H + 2·ph - kh) // sh + 1`` (windows that would run past
+    the input are dropped, as with PyTorch's default ``ceil_mode=False``).
+    """
+    op = "max_pool2d"
+    x = as_tensor(x)
+    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, op)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    xpad = _padded(x.data, padding, -xp.inf)
+    windows = _offsets(kernel, stride, out_hw)
+    out_shape = x.shape[:2] + out_hw
+    # Gather each offset's strided slice into a contiguous array once; the maxima and the
+    # argmax below then run over contiguous memory (several times faster than strided slices).
+    # ``empty_like`` keeps the input's memory layout (channels-first after conv2d).
+    stacked = [xp.empty_like(xpad, shape=out_shape) for _ in windows]
+    for part, window in zip(stacked, windows):
+        part[...] = xpad[window]
+    out = stacked[0].copy() if len(stacked) == 1 else xp.maximum(stacked[0], stacked[1])
+    for part in stacked[2:]:
+        xp.maximum(out, part, out=out)
+    argmax = None
+    if x.requires_grad and is_grad_enabled():
+        # index of the first offset (row-major) holding the maximum: later offsets are written
+        # first, so on a tie the earliest one wins, as in PyTorch
+        argmax = xp.zeros_like(out, dtype=xp.uint8 if len(windows) < 256 else xp.int32)
+        for k in range(len(windows) - 1, -1, -1):
+            xp.copyto(argmax, k, where=stacked[k] == out)
+    del stacked
+
+    # d max/dx = 1 for the window element that is the maximum (the first one, in row-major
+    # order, when several tie, as PyTorch), 0 for the others: the gradient is routed to the argmax
+    def backward(g):
+        exact = _tiles_exactly(x.shape[2:], kernel, stride, padding, out_hw)
+        # every pixel is written exactly once when the windows tile the input; otherwise accumulate
+        gpad = xp.empty_like(xpad) if exact else xp.zeros_like(xpad)
+        for k, window in enumerate(windows):
+            if exact:
+                xp.multiply(g, argmax == k, out=gpad[window])
+            else:
+                gpad[window] += g * (argmax == k)
+        return (_crop(gpad, padding, x.shape[2:]),)
+
+    return result(out, (x,), backward, op)
+
+
+def _crop(array, padding, hw):
+    ph, pw = padding
+    if not (ph or pw):
+        return array
+    return array[:, :, ph : ph + hw[0], pw : pw + hw[1]]
+
+
+# ----------------------------------------------------------------- avg_pool2d
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """Mean over kh x kw windows of an (N, C, H, W) batch.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding
+        As in :func:`max_pool2d`; padding is with zeros.
+    count_include_pad : bool
+        True (PyTorch's default): every window divides by kh·kw. False: by the number of
+        real (non-padding) pixels in the window.
+    """
+    op = "avg_pool2d"
+    x = as_tensor(x)
+    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, op)
+    xpad = _padded(x.data, padding, 0)
+    windows = _offsets(kernel, stride, out_hw)
+    out = xp.array(xpad[windows[0]], copy=True)
+    for window in windows[1:]:
+        out += xpad[window]
+    if count_include_pad or padding == (0, 0):
+        divisor = kernel[0] * kernel[1]
+        out *= x.dtype.type(1.0 / divisor) if x.dtype.kind == "f" else 1.0 / divisor
+    else:
+        divisor = _window_counts(x.shape[2:], kernel, stride, padding, out_hw).astype(out.dtype)
+        out /= divisor
+
+    # d mean/dx = 1/divisor for every pixel of the window: each offset's slice receives g/divisor
+    def backward(g):
+        share = g / divisor
+        if _tiles_exactly(x.shape[2:], kernel, stride, padding, out_hw):
+            gpad = xp.empty_like(xpad)
+            for window in windows:
+                gpad[window] = share
+        else:
+            gpad = xp.zeros_like(xpad)
+            for window in windows:
+                gpad[window] += share
+        return (_crop(gpad, padding, x.shape[2:]),)
+
+    return result(out, (x,), backward, op)
+
+
+def _window_counts(shape_hw, kernel, stride, padding, out_hw):
+    """(Ho, Wo) number of real pixels in every window of the padded input."""
+    counts = []
+    for n, k, s, p, m in zip(shape_hw, kernel, stride, padding, out_hw):
+        start = xp.arange(m) * s - p
+        counts.append(xp.minimum(start + k, n) - xp.maximum(start, 0))
+    return xp.outer(counts[0], counts[1])
+
+
+# -------------------------------------------------------- adaptive_avg_pool2d
+def _adaptive_matrix(size, out_size, dtype):
+    """(out_size, size) averaging matrix: row i averages input[floor(i·size/out) : ceil((i+1)·size/out)]."""
+    matrix = xp.zeros((out_size, size), dtype=dtype)
+    for i in range(out_size):
+        start = (i * size) // out_size
+        stop = -((-(i + 1) * size) // out_size)  # ceil
+        matrix[i, start:stop] = 1.0 / (stop - start)
+    return matrix
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed (Ho, Wo), whatever the input size (PyTorch's window rule).
+
+    Output row i averages input rows ``floor(i·H/Ho)`` to ``ceil((i+1)·H/Ho)``, and likewise
+    for columns; so the op is two small matrix products, ``out = A_h @ x @ A_wᵀ``.
+    ``output_size`` is an int, a pair, or a pair with None entries (keep that size).
+    """
+    op = "adaptive_avg_pool2d"
+    x = as_tensor(x)
+    _check_image(x, op)
+    H, W = x.shape[2:]
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(n if s is None else s for s, n in zip(output_size, (H, W)))
+    Ho, Wo = _pair(output_size, "output_size", op, 1)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    a_h = _adaptive_matrix(H, Ho, x.dtype)
+    a_w = _adaptive_matrix(W, Wo, x.dtype)
+    out = a_h @ (x.data @ a_w.T)
+
+    # out = A_h x A_wᵀ  =>  dL/dx = A_hᵀ g A_w
+    def backward(g):
+        return (a_h.T @ (g @ a_w),)
+
+    return result(out, (x,), backward, op)
+
+
+def global_avg_pool2d(x, keepdims=False):
+    """Mean of every feature map: (N, C, H, W) -> (N, C) (or (N, C, 1, 1) with ``keepdims``)."""
+    op = "global_avg_pool2d"
+    x = as_tensor(x)
+    _check_image(x, op)
+    H, W = x.shape[2:]
+    out = x.data.mean(axis=(2, 3), keepdims=keepdims)
+
+    # d mean/dx = 1/(H·W) for every pixel of the map
+    def backward(g):
+        share = g.reshape(g.shape[0], g.shape[1], 1, 1) / (H * W)
+        return (xp.broadcast_to(share, x.shape),)
+
+    return result(out, (x,), backward, op)

@@ -1,0 +1,597 @@
+"""Recurrent ops: a whole sequence through one RNN, LSTM or GRU layer (one direction) as one fused op.
+
+Backpropagation through time, written out. Each op
+
+* projects the inputs of *all* time steps with one matrix product (``x @ W_ihᵀ``),
+* then walks the sequence with one ``h @ W_hhᵀ`` product per step for all gates together,
+* and its backward walks time in reverse, applying the chain rule of the cell at each step
+  (the derivatives are written above each backward), after which the weight gradients are
+  each one big matrix product over all stored steps.
+
+The weights have PyTorch's layout, so they copy across: ``w_ih`` is ``(gates·H, I)`` and
+``w_hh`` ``(gates·H, H)`` with the gates stacked in the order LSTM ``i, f, g, o``, GRU
+``r, z, n``. Inputs are time-major ``(T, B, I)`` unless ``batch_first=True`` (``(B, T, I)``).
+
+Variable-length batches: ``lengths[b]`` is the number of real steps of sequence ``b``.
+Padded steps leave the state unchanged (it is carried through), their outputs are zero
+and they receive no gradient; the final state of a sequence is its state after its last
+real step (for ``reverse=True``, after step 0 — the reverse direction starts at each
+sequence's own last real step). Internally the batch is sorted by length so that at each
+step the sequences still running are the first ``n`` rows, and every per-step operation
+works on a contiguous slice ``[:n]`` (what ``pack_padded_sequence`` does in PyTorch).
+
+``recorder``: an optional callable ``recorder(t, norm)``, called during backward with the
+Euclidean norm of dLoss/dh_t (over the batch) for each time step ``t`` — how much gradient
+reaches that step (see ``chainrule.diagnostics.gradient_health``).
+"""
+
+import math
+
+import numpy
+
+from ..backend import xp
+from ..tensor import Tensor, as_tensor, result
+
+__all__ = ["rnn", "lstm", "gru", "last_step"]
+
+
+# ---------------------------------------------------------------------------- plumbing
+def _multi_result(arrays, parents, backward, op):
+    """Several output tensors of one op that share one backward.
+
+    A hidden node owns ``backward`` (one gradient per parent, from the list of the outputs'
+    gradients, ``None`` for an output no gradient reached). Every output hangs from it and,
+    in its own backward, hands its gradient over. The engine's topological order runs the
+    outputs' backwards before the hidden node's, so the hidden node sees all of them.
+    """
+    pending = [None] * len(arrays)
+    dtype = arrays[0].dtype
+
+    def hub_backward(_unused):
+        grads = list(pending)
+        pending[:] = [None] * len(arrays)
+        return backward(grads)
+
+    hub = result(xp.zeros((), dtype=dtype), parents, hub_backward, op)
+    zero = xp.zeros((), dtype=dtype)
+
+    def hand_over(k):
+        def output_backward(g):
+            pending[k] = g if pending[k] is None else pending[k] + g
+            return (zero,)
+
+        return output_backward
+
+    return tuple(result(array, (hub,), hand_over(k), op) for k, array in enumerate(arrays))
+
+
+def _parents_and_grads(named):
+    """Tensors among ``named`` (a list of Tensor-or-None) and a function mapping a list of
+    gradients (aligned with ``named``) to the tuple for those parents."""
+    keep = [k for k, t in enumerate(named) if t is not None]
+    parents = tuple(named[k] for k in keep)
+    return parents, lambda grads: tuple(grads[k] for k in keep)
+
+
+def _check(op, gates, x, w_ih, w_hh, b_ih, b_hh, states, batch_first):
+    """Validate shapes and dtypes; return tensors and (T, B, I, H)."""
+    x, w_ih, w_hh = as_tensor(x), as_tensor(w_ih), as_tensor(w_hh)
+    if x.ndim != 3:
+        layout = "(batch, time, features)" if batch_first else "(time, batch, features)"
+        raise ValueError(f"{op}: input must have 3 axes {layout}, got shape {x.shape}")
+    if w_hh.ndim != 2 or w_hh.shape[0] % gates or w_hh.shape[1] * gates != w_hh.shape[0]:
+        raise ValueError(f"{op}: w_hh must have shape ({gates}·H, H), got {w_hh.shape}")
+    H = w_hh.shape[1]
+    T, B = (x.shape[1], x.shape[0]) if batch_first else x.shape[:2]
+    I = x.shape[2]
+    if w_ih.shape != (gates * H, I):
+        raise ValueError(
+            f"{op}: w_ih must have shape ({gates}·H, I) = ({gates * H}, {I}) for hidden size {H} and "
+            f"{I} input features, got {w_ih.shape}"
+        )
+    if T == 0:
+        raise ValueError(f"{op}: the input has no time steps (shape {x.shape})")
+    dtype = x.dtype
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got dtype {dtype}")
+    biases = []
+    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if b is not None:
+            b = as_tensor(b)
+            if b.shape != (gates * H,):
+                raise ValueError(f"{op}: {name} must have shape ({gates * H},), got {b.shape}")
+        biases.append(b)
+    checked = []
+    for name, s in states:
+        if s is not None:
+            s = as_tensor(s)
+            if s.shape != (B, H):
+                raise ValueError(f"{op}: {name} must have shape (batch, hidden) = ({B}, {H}), got {s.shape}")
+        checked.append(s)
+    for name, t in [("w_ih", w_ih), ("w_hh", w_hh)] + list(zip(("b_ih", "b_hh"), biases)) + [
+        (n, s) for (n, _), s in zip(states, checked)
+    ]:
+        if t is not None and t.dtype != dtype:
+            raise TypeError(f"{op}: {name} has dtype {t.dtype} but the input has dtype {dtype}; cast one of them")
+    return x, w_ih, w_hh, biases[0], biases[1], checked, (T, B, I, H)
+
+
+def check_lengths(op, lengths, T, B):
+    """``lengths`` as an int64 array of B values in [1, T] (a ValueError naming the values otherwise)."""
+    if isinstance(lengths, Tensor):
+        lengths = lengths.data
+    array = numpy.asarray(lengths)
+    if array.dtype == bool or (array.dtype.kind not in "iu" and array.size):
+        raise TypeError(f"{op}: lengths must be integers, got dtype {array.dtype}")
+    if array.ndim != 1 or array.shape[0] != B:
+        raise ValueError(
+            f"{op}: lengths must hold one length per sequence in the batch ({B}), got {array.size} "
+            f"lengths {_preview(array)}"
+        )
+    array = array.astype(numpy.int64)
+    bad = (array < 1) | (array > T)
+    if bad.any():
+        raise ValueError(
+            f"{op}: lengths must be between 1 and the number of time steps ({T}); got {_preview(array[bad])} "
+            f"at batch positions {_preview(numpy.flatnonzero(bad))}"
+        )
+    return array
+
+
+def _preview(array, limit=8):
+    values = numpy.asarray(array).reshape(-1).tolist()
+    return str(values[:limit])[:-1] + (", ...]" if len(values) > limit else "]")
+
+
+class _Walk:
+    """The order in which a batch walks through time: direction, active rows per step and,
+    for variable lengths, the permutation that sorts the batch by decreasing length."""
+
+    def __init__(self, op, lengths, T, B, reverse, dtype):
+        self.T, self.B, self.reverse = T, B, reverse
+        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        self.order = self.inverse = self.mask = None
+        self.active = [B] * T
+        if lengths is not None:
+            lengths = check_lengths(op, lengths, T, B)
+            if (lengths != T).any():
+                self.order = numpy.argsort(-lengths, kind="stable")
+                self.inverse = numpy.argsort(self.order)
+                ranked = lengths[self.order]
+                running = ranked[None, :] > numpy.arange(T)[:, None]  # (T, B): step t of row b is real
+                self.active = running.sum(axis=1).tolist()
+                self.mask = xp.asarray(running[:, :, None], dtype=dtype)
+
+    # The `prev`/`new` slots of the (T+1, B, H) state history for step t.
+    def slots(self, t):
+        return (t + 1, t) if self.reverse else (t, t + 1)
+
+    @property
+    def first(self):
+        return self.T if self.reverse else 0
+
+    @property
+    def last(self):
+        return 0 if self.reverse else self.T
+
+    def history_before(self, hist):
+        """Per step t, the state it started from, as a (T, B, H) view."""
+        return hist[1:] if self.reverse else hist[:-1]
+
+    def history_after(self, hist):
+        return hist[:-1] if self.reverse else hist[1:]
+
+    # user layout -> internal (time-major, sorted) and back
+    def sequence_in(self, array, batch_first):
+        if batch_first:
+            array = array.transpose(1, 0, 2)
+        if self.order is not None:
+            array = array[:, self.order]
+        return xp.ascontiguousarray(array)
+
+    def sequence_out(self, array, batch_first):
+        if self.mask is not None:
+            array = (array * self.mask)[:, self.inverse]
+        if batch_first:
+            array = xp.ascontiguousarray(array.transpose(1, 0, 2))
+        return array
+
+    def rows_in(self, array):
+        return array if self.order is None else array[self.order]
+
+    def rows_out(self, array):
+        return array if self.order is None else array[self.inverse]
+
+    def grad_sequence_in(self, g, batch_first):
+        return None if g is None else self.sequence_in(g, batch_first)
+
+    def grad_sequence_out(self, g, batch_first):
+        if self.order is not None:
+            g = g[:, self.inverse]
+        if batch_first:
+            g = xp.ascontiguousarray(g.transpose(1, 0, 2))
+        return g
+
+    def state_buffer(self, g, B, H, dtype):
+        """A fresh (B, H) buffer holding the incoming state gradient (sorted), or zeros."""
+        if g is None:
+            return xp.zeros((B, H), dtype=dtype)
+        return xp.array(self.rows_in(g), dtype=dtype, copy=True)
+
+    def buffer(self, shape, dtype):
+        """A per-step buffer whose rows at padded steps are never written: zeros when there are
+        padded steps (the gradient there must be zero, other values must at least be finite)."""
+        return xp.empty(shape, dtype=dtype) if self.mask is None else xp.zeros(shape, dtype=dtype)
+
+
+def _initial_state(state, B, H, dtype, walk):
+    if state is None:
+        return xp.zeros((B, H), dtype=dtype)
+    return walk.rows_in(state.data)
+
+
+def _norm(array):
+    return math.sqrt(float(xp.vdot(array, array)))
+
+
+# ---------------------------------------------------------------------------- LSTM
+# Gate pre-activations are scaled so that ONE tanh over all four gates gives every
+# nonlinearity: sigmoid(a) = ½·tanh(a/2) + ½, so the i, f, o pre-activations are halved,
+# the g pre-activation is not, and after the tanh i, f, o get ·½ + ½.
+def _gate_constants(pattern, dtype):
+    """Per-gate (pre-scale, post-scale, post-shift) column vectors; pattern: 's' sigmoid, 't' tanh."""
+    pre = xp.asarray([[0.5] if p == "s" else [1.0] for p in pattern], dtype=dtype)
+    shift = xp.asarray([[0.5] if p == "s" else [0.0] for p in pattern], dtype=dtype)
+    return pre, pre, shift  # post-scale equals pre-scale: ½ for a sigmoid, 1 for a tanh
+
+
+def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None, reverse=False,
+         batch_first=False, recorder=None):
+    """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and weight layout).
+
+    i = σ(W_ii x + b_ii + W_hi h + b_hi)    f = σ(W_if x + ... )    o = σ(W_io x + ... )
+    g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+    c' = f·c + i·g                          h' = o·tanh(c')
+
+    Returns ``(output, h_n, c_n)``: the hidden state of every step ``(T, B, H)`` (``(B, T, H)`` with
+    ``batch_first``; zero at padded steps) and the final states ``(B, H)``.
+    """
+    x, w_ih, w_hh, b_ih, b_hh, (h0, c0), (T, B, I, H) = _check(
+        "lstm", 4, x, w_ih, w_hh, b_ih, b_hh, [("h0", h0), ("c0", c0)], batch_first
+    )
+    dtype = x.dtype
+    walk = _Walk("lstm", lengths, T, B, reverse, dtype)
+    pre, post, shift = _gate_constants("ssts", dtype)
+
+    # All input projections in one product; G holds the (scaled) gate pre-activations and,
+    # after each step, that step's gate values i, f, g, o.
+    xs = walk.sequence_in(x.data, batch_first)
+    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, 4, H)
+    if b_ih is not None:
+        G += b_ih.data.reshape(4, H)
+    if b_hh is not None:
+        G += b_hh.data.reshape(4, H)
+    G *= pre
+    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(4, H, H) * pre[:, :, None]).reshape(4 * H, H).T)
+
+    hs = xp.empty((T + 1, B, H), dtype=dtype)  # state history: hs[walk.first] = h0
+    cs = xp.empty((T + 1, B, H), dtype=dtype)
+    tanh_c = walk.buffer((T, B, H), dtype)
+    hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
+    cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
+    hh = xp.empty((B, 4, H), dtype=dtype)
+    ig = xp.empty((B, H), dtype=dtype)
+    for t in walk.steps:
+        n = walk.active[t]
+        p, q = walk.slots(t)
+        if n < B:  # finished (or not yet started) sequences carry their state through
+            hs[q, n:] = hs[p, n:]
+            cs[q, n:] = cs[p, n:]
+        a = G[t, :n]
+        xp.matmul(hs[p, :n], w_hh_scaled_t, out=hh[:n].reshape(n, 4 * H))
+        a += hh[:n]
+        xp.tanh(a, out=a)
+        a *= post
+        a += shift  # a = [i, f, g, o]
+        c = cs[q, :n]
+        xp.multiply(a[:, 1], cs[p, :n], out=c)
+        xp.multiply(a[:, 0], a[:, 2], out=ig[:n])
+        c += ig[:n]  # c' = f·c + i·g
+        xp.tanh(c, out=tanh_c[t, :n])
+        xp.multiply(a[:, 3], tanh_c[t, :n], out=hs[q, :n])  # h' = o·tanh(c')
+
+    output = walk.sequence_out(walk.history_after(hs), batch_first)
+    h_n = walk.rows_out(hs[walk.last])
+    c_n = walk.rows_out(cs[walk.last])
+
+    # Backward through time. With A = gate pre-activations, at each step (dh, dc: gradients
+    # reaching h' and c' from the output and from step t+1):
+    #   h' = o·tanh(c')      =>  do = dh·tanh(c'),            dc += dh·o·(1 - tanh²(c'))
+    #   c' = f·c + i·g       =>  di = dc·g,  df = dc·c,  dg = dc·i,   dc_prev = dc·f
+    #   i, f, o = σ(A)       =>  dA = d(gate)·σ(1-σ);     g = tanh(A)  =>  dA_g = dg·(1 - g²)
+    #   A = xW_ihᵀ + hW_hhᵀ + b  =>  dh_prev = dA·W_hh,  dW_hh = Σ_t dAᵀh,  dW_ih = Σ_t dAᵀx,  dx = dA·W_ih
+    # The factors that do not depend on dh, dc are computed for all steps at once first:
+    #   dA_i = dc·[g·i(1-i)],  dA_f = dc·[c·f(1-f)],  dA_g = dc·[i(1-g²)],  dA_o = dh·[tanh(c')·o(1-o)]
+    #   dc += dh·[o(1 - tanh²(c'))]
+    named = [x, w_ih, w_hh, b_ih, b_hh, h0, c0]
+    parents, pick = _parents_and_grads(named)
+
+    def backward(grads):
+        g_out, g_h, g_c = grads
+        gs = walk.grad_sequence_in(g_out, batch_first)
+        i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
+        K = xp.subtract(1, G)
+        K *= G  # σ(1-σ) in every slot (slot 2 is overwritten below)
+        K[:, :, 0] *= g
+        K[:, :, 1] *= walk.history_before(cs)
+        xp.multiply(g, g, out=K[:, :, 2])
+        xp.subtract(1, K[:, :, 2], out=K[:, :, 2])
+        K[:, :, 2] *= i
+        K[:, :, 3] *= tanh_c
+        Kc = xp.multiply(tanh_c, tanh_c)
+        xp.subtract(1, Kc, out=Kc)
+        Kc *= o
+
+        dA = walk.buffer((T, B, 4, H), dtype)
+        dh = walk.state_buffer(g_h, B, H, dtype)
+        dc = walk.state_buffer(g_c, B, H, dtype)
+        tmp = xp.empty((B, H), dtype=dtype)
+        w = w_hh.data
+        for t in reversed(walk.steps):
+            n = walk.active[t]
+            dh_t, dc_t = dh[:n], dc[:n]
+            if gs is not None:
+                dh_t += gs[t, :n]
+            if recorder is not None:
+                recorder(t, _norm(dh_t))
+            xp.multiply(dh_t, Kc[t, :n], out=tmp[:n])
+            dc_t += tmp[:n]
+            xp.multiply(dc_t[:, None, :], K[t, :n, :3], out=dA[t, :n, :3])
+            xp.multiply(dh_t, K[t, :n, 3], out=dA[t, :n, 3])
+            dc_t *= f[t, :n]
+            xp.matmul(dA[t, :n].reshape(n, 4 * H), w, out=dh_t)
+
+        flat = dA.reshape(T * B, 4 * H)
+        gx = gw_ih = gw_hh = gb = None
+        if x.requires_grad:
+            gx = walk.grad_sequence_out((flat @ w_ih.data).reshape(T, B, I), batch_first)
+        if w_ih.requires_grad:
+            gw_ih = flat.T @ xs.reshape(T * B, I)
+        if w_hh.requires_grad:
+            gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
+        if b_ih is not None or b_hh is not None:
+            gb = flat.sum(axis=0)
+        return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh), walk.rows_out(dc)])
+
+    return _multi_result([output, h_n, c_n], parents, backward, "lstm")
+
+
+# ---------------------------------------------------------------------------- GRU
+def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=False, batch_first=False,
+        recorder=None):
+    """One GRU layer, one direction, over a whole sequence (PyTorch's equations and weight layout).
+
+    r = σ(W_ir x + b_ir + W_hr h + b_hr)        z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r·(W_hn h + b_hn))  h' = (1 - z)·n + z·h
+
+    Returns ``(output, h_n)``.
+    """
+    x, w_ih, w_hh, b_ih, b_hh, (h0,), (T, B, I, H) = _check(
+        "gru", 3, x, w_ih, w_hh, b_ih, b_hh, [("h0", h0)], batch_first
+    )
+    dtype = x.dtype
+    walk = _Walk("gru", lengths, T, B, reverse, dtype)
+    pre, post, shift = _gate_constants("sst", dtype)
+
+    # G: input projections W_i·x + b_i (r, z scaled by ½, see _gate_constants); after each step
+    # it holds that step's r, z, n.  HW: the recurrent projections W_h·h + b_h of every step
+    # (unscaled n part W_hn h + b_hn is needed by the backward).
+    xs = walk.sequence_in(x.data, batch_first)
+    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, 3, H)
+    if b_ih is not None:
+        G += b_ih.data.reshape(3, H)
+    G *= pre
+    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(3, H, H) * pre[:, :, None]).reshape(3 * H, H).T)
+    b_hh_scaled = None if b_hh is None else b_hh.data.reshape(3, H) * pre
+
+    hs = xp.empty((T + 1, B, H), dtype=dtype)
+    hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
+    HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
+    rh = xp.empty((B, H), dtype=dtype)
+    for t in walk.steps:
+        n = walk.active[t]
+        p, q = walk.slots(t)
+        if n < B:
+            hs[q, n:] = hs[p, n:]
+        hw = HW[t, :n]
+        xp.matmul(hs[p, :n], w_hh_scaled_t, out=hw.reshape(n, 3 * H))
+        if b_hh_scaled is not None:
+            hw += b_hh_scaled
+        a = G[t, :n]
+        rz = a[:, :2]
+        rz += hw[:, :2]
+        xp.tanh(rz, out=rz)
+        rz *= post[:2]
+        rz += shift[:2]  # r, z
+        xp.multiply(a[:, 0], hw[:, 2], out=rh[:n])
+        a[:, 2] += rh[:n]
+        xp.tanh(a[:, 2], out=a[:, 2])  # n = tanh(W_in x + b_in + r·(W_hn h + b_hn))
+        h = hs[q, :n]
+        xp.subtract(hs[p, :n], a[:, 2], out=h)
+        h *= a[:, 1]
+        h += a[:, 2]  # h' = n + z·(h - n)
+
+    output = walk.sequence_out(walk.history_after(hs), batch_first)
+    h_n = walk.rows_out(hs[walk.last])
+
+    # Backward, with a_r, a_z, a_n the pre-activations and hn = W_hn h + b_hn:
+    #   h' = (1-z)·n + z·h   =>  dz = dh·(h - n),  dn = dh·(1 - z),  dh_prev = dh·z + (through the gates)
+    #   n = tanh(a_n)        =>  da_n = dn·(1 - n²);   a_n = x_n + r·hn  =>  dr = da_n·hn,  d(hn) = da_n·r
+    #   r, z = σ(a)          =>  da_r = dr·r(1-r),  da_z = dz·z(1-z)
+    #   dX = [da_r, da_z, da_n] (gradient of the input projections W_i x + b_i)
+    #   dH = [da_r, da_z, da_n·r] (gradient of the recurrent projections W_h h + b_h);  dh_prev += dH·W_hh
+    # Factors known before the walk:  da_r = dh·K_r,  da_z = dh·K_z,  da_n = dh·K_n  with
+    #   K_n = (1-z)(1-n²),  K_r = K_n·hn·r(1-r),  K_z = (h - n)·z(1-z)
+    named = [x, w_ih, w_hh, b_ih, b_hh, h0]
+    parents, pick = _parents_and_grads(named)
+
+    def backward(grads):
+        g_out, g_h = grads
+        gs = walk.grad_sequence_in(g_out, batch_first)
+        r, z, nn = G[:, :, 0], G[:, :, 1], G[:, :, 2]
+        hn = HW[:, :, 2]
+        K = xp.empty((T, B, 3, H), dtype=dtype)
+        xp.subtract(1, G[:, :, :2], out=K[:, :, :2])
+        K[:, :, :2] *= G[:, :, :2]  # r(1-r), z(1-z)
+        xp.multiply(nn, nn, out=K[:, :, 2])
+        xp.subtract(1, K[:, :, 2], out=K[:, :, 2])
+        K[:, :, 2] *= xp.subtract(1, z)  # K_n
+        K[:, :, 0] *= hn
+        K[:, :, 0] *= K[:, :, 2]  # K_r
+        K[:, :, 1] *= xp.subtract(walk.history_before(hs), nn)  # K_z
+
+        dH = walk.buffer((T, B, 3, H), dtype)
+        dXn = walk.buffer((T, B, H), dtype)
+        dh = walk.state_buffer(g_h, B, H, dtype)
+        tmp = xp.empty((B, H), dtype=dtype)
+        w = w_hh.data
+        for t in reversed(walk.steps):
+            n = walk.active[t]
+            dh_t = dh[:n]
+            if gs is not None:
+                dh_t += gs[t, :n]
+            if recorder is not None:
+                recorder(t, _norm(dh_t))
+            d = dH[t, :n]
+            xp.multiply(dh_t[:, None, :], K[t, :n], out=d)  # [da_r, da_z, da_n]
+            dXn[t, :n] = d[:, 2]
+            d[:, 2] *= r[t, :n]  # d(hn) = da_n·r
+            xp.matmul(d.reshape(n, 3 * H), w, out=tmp[:n])
+            dh_t *= z[t, :n]
+            dh_t += tmp[:n]
+
+        flat_h = dH.reshape(T * B, 3 * H)
+        dX = dH.copy()
+        dX[:, :, 2] = dXn
+        flat_x = dX.reshape(T * B, 3 * H)
+        gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+        if x.requires_grad:
+            gx = walk.grad_sequence_out((flat_x @ w_ih.data).reshape(T, B, I), batch_first)
+        if w_ih.requires_grad:
+            gw_ih = flat_x.T @ xs.reshape(T * B, I)
+        if w_hh.requires_grad:
+            gw_hh = flat_h.T @ walk.history_before(hs).reshape(T * B, H)
+        if b_ih is not None:
+            gb_ih = flat_x.sum(axis=0)
+        if b_hh is not None:
+            gb_hh = flat_h.sum(axis=0)
+        return pick([gx, gw_ih, gw_hh, gb_ih, gb_hh, walk.rows_out(dh)])
+
+    return _multi_result([output, h_n], parents, backward, "gru")
+
+
+# ---------------------------------------------------------------------------- Elman RNN
+def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", lengths=None, reverse=False,
+        batch_first=False, recorder=None):
+    """One plain (Elman) RNN layer, one direction: h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or relu.
+
+    Returns ``(output, h_n)``.
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    x, w_ih, w_hh, b_ih, b_hh, (h0,), (T, B, I, H) = _check(
+        "rnn", 1, x, w_ih, w_hh, b_ih, b_hh, [("h0", h0)], batch_first
+    )
+    dtype = x.dtype
+    walk = _Walk("rnn", lengths, T, B, reverse, dtype)
+    xs = walk.sequence_in(x.data, batch_first)
+    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, H)
+    for b in (b_ih, b_hh):
+        if b is not None:
+            G += b.data
+    w_hh_t = xp.ascontiguousarray(w_hh.data.T)
+    hs = xp.empty((T + 1, B, H), dtype=dtype)
+    hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
+    for t in walk.steps:
+        n = walk.active[t]
+        p, q = walk.slots(t)
+        if n < B:
+            hs[q, n:] = hs[p, n:]
+        h = hs[q, :n]
+        xp.matmul(hs[p, :n], w_hh_t, out=h)
+        h += G[t, :n]
+        if nonlinearity == "tanh":
+            xp.tanh(h, out=h)
+        else:
+            xp.maximum(h, 0, out=h)
+
+    output = walk.sequence_out(walk.history_after(hs), batch_first)
+    h_n = walk.rows_out(hs[walk.last])
+
+    # Backward: h' = act(A), A = xW_ihᵀ + hW_hhᵀ + b
+    #   dA = dh·act'(A) with tanh' = 1 - h'², relu' = [h' > 0];   dh_prev = dA·W_hh
+    #   dW_hh = Σ_t dAᵀh,  dW_ih = Σ_t dAᵀx,  dx = dA·W_ih,  db = Σ dA
+    named = [x, w_ih, w_hh, b_ih, b_hh, h0]
+    parents, pick = _parents_and_grads(named)
+
+    def backward(grads):
+        g_out, g_h = grads
+        gs = walk.grad_sequence_in(g_out, batch_first)
+        after = walk.history_after(hs)
+        if nonlinearity == "tanh":
+            K = xp.multiply(after, after)
+            xp.subtract(1, K, out=K)
+        else:
+            K = (after > 0).astype(dtype)
+        dA = walk.buffer((T, B, H), dtype)
+        dh = walk.state_buffer(g_h, B, H, dtype)
+        w = w_hh.data
+        for t in reversed(walk.steps):
+            n = walk.active[t]
+            dh_t = dh[:n]
+            if gs is not None:
+                dh_t += gs[t, :n]
+            if recorder is not None:
+                recorder(t, _norm(dh_t))
+            xp.multiply(dh_t, K[t, :n], out=dA[t, :n])
+            xp.matmul(dA[t, :n], w, out=dh_t)
+
+        flat = dA.reshape(T * B, H)
+        gx = gw_ih = gw_hh = gb = None
+        if x.requires_grad:
+            gx = walk.grad_sequence_out((flat @ w_ih.data).reshape(T, B, I), batch_first)
+        if w_ih.requires_grad:
+            gw_ih = flat.T @ xs.reshape(T * B, I)
+        if w_hh.requires_grad:
+            gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
+        if b_ih is not None or b_hh is not None:
+            gb = flat.sum(axis=0)
+        return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh)])
+
+    return _multi_result([output, h_n], parents, backward, "rnn")
+
+
+# ---------------------------------------------------------------------------- last step
+def last_step(output, lengths=None, batch_first=False):
+    """The output at each sequence's last real step: ``(B, F)`` from ``(T, B, F)`` (or ``(B, T, F)``).
+
+    Without ``lengths`` this is the final step. (For a bidirectional layer the reverse half of
+    that vector is the reverse direction's output at that step, not its final state: use
+    ``h_n`` for the final states of both directions.)
+    """
+    output = as_tensor(output)
+    if output.ndim != 3:
+        raise ValueError(f"last_step: output must have 3 axes, got shape {output.shape}")
+    T, B = (output.shape[1], output.shape[0]) if batch_first else output.shape[:2]
+    rows = xp.arange(B)
+    steps = xp.full(B, T - 1) if lengths is None else xp.asarray(check_lengths("last_step", lengths, T, B) - 1)
+    index = (rows, steps) if batch_first else (steps, rows)
+    out = output.data[index]
+
+    # out[b] = output[steps[b], b]: the gradient goes back to exactly those positions, zero elsewhere
+    def backward(g):
+        full = xp.zeros(output.shape, dtype=g.dtype)
+        full[index] = g
+        return (full,)
+
+    return result(out, (output,), backward, "last_step")

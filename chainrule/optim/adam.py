@@ -1,0 +1,94 @@
+"""Adam (L2 weight decay, optional AMSGrad) and AdamW (decoupled weight decay), PyTorch's rules."""
+
+from ..backend import xp
+from .optimizer import Optimizer, _check_betas, _check_nonnegative, _scalars
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam: adaptive moment estimation (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+
+    For each parameter with a gradient ``g`` at step ``t`` (1, 2, ...)::
+
+        g = g + weight_decay * p                        (L2 penalty; AdamW decays p instead)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        v_hat = max(v_hat, v) if amsgrad else v
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v_hat) / sqrt(1 - beta2**t) + eps)
+
+    State per parameter: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``max_exp_avg_sq`` (amsgrad), ``step``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict (parameter groups)
+    lr : float
+    betas : (float, float)
+    eps : float
+    weight_decay : float
+        L2 penalty added to the gradient (use ``AdamW`` for decoupled decay).
+    amsgrad : bool
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        super().__init__(params, defaults)
+
+    def _validate(self, group):
+        for key in ("lr", "eps", "weight_decay"):
+            _check_nonnegative(self, group, key)
+        _check_betas(self, group)
+
+    def _state_spec(self, group):
+        spec = (("exp_avg", 0.0), ("exp_avg_sq", 0.0))
+        return spec + (("max_exp_avg_sq", 0.0),) if group["amsgrad"] else spec
+
+    def _update(self, group, step, p, g, state, s1, s2):
+        lr, eps, weight_decay = _scalars(group, "lr", "eps", "weight_decay")
+        beta1, beta2 = (float(b) for b in group["betas"])
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        if weight_decay != 0:
+            if self._decoupled:
+                p *= 1.0 - lr * weight_decay
+            else:
+                xp.multiply(p, weight_decay, out=s1)  # g + wd * p in scratch; p.grad stays untouched
+                s1 += g
+                g = s1
+        # m += (1 - beta1) * (g - m)   (PyTorch's lerp form of beta1 * m + (1 - beta1) * g)
+        xp.subtract(g, m, out=s2)
+        s2 *= 1.0 - beta1
+        m += s2
+        # v = beta2 * v + (1 - beta2) * g * g
+        v *= beta2
+        xp.multiply(g, g, out=s2)
+        s2 *= 1.0 - beta2
+        v += s2
+        if group["amsgrad"]:
+            vmax = state["max_exp_avg_sq"]
+            xp.maximum(vmax, v, out=vmax)
+            v = vmax
+        step_size = lr / (1.0 - beta1**step)
+        bias2_sqrt = (1.0 - beta2**step) ** 0.5
+        # p -= step_size * m / (sqrt(v) / bias2_sqrt + eps)
+        xp.sqrt(v, out=s2)
+        s2 /= bias2_sqrt
+        s2 += eps
+        xp.divide(m, s2, out=s2)
+        s2 *= step_size
+        p -= s2
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``.
+
+    Each step first shrinks the weights, ``p = p * (1 - lr * weight_decay)``, then applies the Adam
+    update with the plain gradient (the decay never enters ``m`` or ``v``). Arguments as ``Adam``;
+    ``weight_decay`` defaults to 0.01.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

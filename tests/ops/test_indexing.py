@@ -1,0 +1,118 @@
+"""Tests for chainrule/ops/indexing.py: ``getitem`` (``x[index]``)."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.ops.indexing import getitem
+
+MASK_2D = np.array([[True, False, True, False, False], [False] * 5, [True] * 5, [False, True, False, False, True]])
+MASK_1D = np.array([True, False, True, True])
+
+# indices into an array of shape (4, 5, 3)
+INDICES = {
+    "int": 1,
+    "negative_int": -1,
+    "slice": slice(1, 3),
+    "negative_step": slice(None, None, -2),
+    "tuple_int_slice_int": (1, slice(None), 2),
+    "ellipsis": (Ellipsis, 1),
+    "none": (None, slice(None), 1),
+    "ellipsis_none": (0, Ellipsis, None),
+    "list_repeated": [0, 2, 2, 3],
+    "list_negative": [-1, -1, 0],
+    "array_2d": np.array([[0, 1], [1, 0]]),
+    "tensor_ints": cr.Tensor(np.array([3, 3, 0])),
+    "two_arrays": ([0, 1, 1], [2, 2, 4]),
+    "slice_then_array": (slice(None), [4, 0, 4]),
+    "array_slice_array": ([1, 1, 3], slice(0, 4), [0, 0, 2]),
+    "mask_2d": MASK_2D,
+    "mask_tensor": cr.Tensor(MASK_1D),
+    "mask_and_array": (MASK_1D, slice(None), [0, 2, 2]),
+    "empty_list": [],
+}
+
+
+# torch has no negative slice steps: the same elements, read another way
+TORCH_OVERRIDES = {"negative_step": lambda x: x.flip(0)[::2]}
+
+
+def _to_torch(torch, index):
+    """The same index for torch: arrays and chainrule tensors become torch tensors."""
+    if isinstance(index, tuple):
+        return tuple(_to_torch(torch, part) for part in index)
+    if isinstance(index, cr.Tensor):
+        index = index.numpy()
+    if isinstance(index, np.ndarray):
+        return torch.from_numpy(index)
+    if isinstance(index, list) and not index:
+        return torch.zeros(0, dtype=torch.long)
+    return index
+
+
+@pytest.mark.parametrize("name", INDICES)
+def test_gradcheck(name, rng):
+    index = INDICES[name]
+    assert cr.gradcheck(lambda x: getitem(x, index), [rng.standard_normal((4, 5, 3))])
+
+
+@pytest.mark.parametrize("name", INDICES)
+def test_matches_torch(name, rng, compare_torch, torch):
+    index = INDICES[name]
+    torch_index = _to_torch(torch, index)
+    theirs = TORCH_OVERRIDES.get(name, lambda x: x[torch_index])
+    compare_torch(lambda x: x[index], theirs, rng.standard_normal((4, 5, 3)))
+
+
+def test_repeated_indices_accumulate():
+    x = cr.Tensor(np.zeros(3), requires_grad=True)
+    x[[0, 0, 0, 2]].backward(grad=np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad, [6.0, 0.0, 4.0])
+
+
+def test_repeated_use_of_indexed_tensor():
+    # x feeds two getitems and a multiply: every path's gradient adds up
+    assert cr.gradcheck(lambda x: x[1:] * x[:-1] + x[[0, 0, 1]].sum(), [np.linspace(-1, 1, 4)])
+
+
+def test_basic_index_output_and_gradient():
+    x = cr.Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = x[1:, ::2]
+    np.testing.assert_array_equal(y.data, [[4.0, 6.0], [8.0, 10.0]])
+    y.backward(grad=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0, 0], [1, 0, 2, 0], [3, 0, 4, 0]])
+
+
+def test_float32_gradient():
+    x = cr.Tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    x[[0, 0]].sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_iteration_uses_getitem():
+    x = cr.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    total = sum(v * v for v in x)
+    total.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+
+
+# ----------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "index, match",
+    [
+        (4, r"getitem: index 4 is out of bounds for axis 0 with size 4"),
+        ((0, 7), r"getitem: index 7 is out of bounds for axis 1 with size 5"),
+        ((Ellipsis, -4), r"getitem: index -4 is out of bounds for axis 2 with size 3"),
+        ([0, 9], r"getitem: index 9 is out of bounds for axis 0 with size 4"),
+        ((slice(None), cr.Tensor(np.array([1, 5]))), r"getitem: index 5 is out of bounds for axis 1 with size 5"),
+        ((0, 0, 0, 0), r"getitem: .*tensor shape \(4, 5, 3\)"),
+    ],
+)
+def test_out_of_range_raises_index_error(index, match):
+    with pytest.raises(IndexError, match=match):
+        cr.zeros(4, 5, 3)[index]
+
+
+def test_float_index_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="getitem: index arrays must hold integers or booleans, got dtype float32"):
+        cr.zeros(4)[cr.Tensor([0.0, 1.0])]

@@ -1,0 +1,342 @@
+"""Model files (chainrule/io.py): safetensors + JSON architecture, atomic saves, clear errors."""
+
+import json
+import os
+import pickle
+import stat
+import struct
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import io, nn
+from chainrule.function import no_grad
+from chainrule.io import ModelFileError
+from chainrule.tensor import Tensor
+
+
+def make_model(hidden=8, seed=0):
+    return nn.Sequential(nn.Linear(5, hidden, seed=seed), nn.ReLU(), nn.BatchNorm1d(hidden), nn.Dropout(0.3, seed=seed),
+                         nn.Linear(hidden, 3, seed=seed + 1))
+
+
+def data(seed=0, n=16):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 5)).astype(np.float32), rng.standard_normal((n, 3)).astype(np.float32)
+
+
+def train_steps(model, optimizer, steps, seed=0):
+    model.train()
+    for step in range(steps):
+        x, y = data(seed + step)
+        loss = chainrule.mse_loss(model(Tensor(x)), Tensor(y))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def outputs(model, x):
+    model.eval()
+    with no_grad():
+        return model(Tensor(x)).numpy().copy()
+
+
+@pytest.fixture
+def trained():
+    from chainrule.optim import Adam
+
+    model = make_model()
+    optimizer = Adam(model.parameters(), lr=0.01)
+    train_steps(model, optimizer, 3)  # moves the weights and BatchNorm's running statistics off their init
+    return model, optimizer
+
+
+# ------------------------------------------------------------------ round trips
+def test_save_load_predict_is_bit_identical(tmp_path, trained):
+    model, _ = trained
+    path = tmp_path / "model.safetensors"
+    io.save(model, path)
+    loaded = io.load(path)
+    assert type(loaded) is nn.Sequential and not loaded.training  # rebuilt from JSON, in eval mode
+    x, _ = data(99)
+    np.testing.assert_array_equal(outputs(loaded, x), outputs(model, x))
+    for (name, a), (name2, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert name == name2 and a.dtype == b.dtype and np.array_equal(a, b)
+    assert np.any(loaded.state_dict()["2.running_mean"] != 0)  # buffers were saved too
+
+
+def test_float64_model_keeps_its_dtype(tmp_path):
+    model = nn.Sequential(nn.Linear(5, 4, seed=3, dtype="float64"), nn.Tanh(), nn.Linear(4, 2, seed=4, dtype="float64"))
+    io.save(model, tmp_path / "m.safetensors")
+    loaded = io.load(tmp_path / "m.safetensors")
+    assert loaded.state_dict()["0.weight"].dtype == np.float64
+    x = data(1)[0].astype(np.float64)
+    np.testing.assert_array_equal(outputs(loaded, x), outputs(model, x))
+
+
+def test_optimizer_state_round_trip_resumes_training_exactly(tmp_path, trained):
+    from chainrule.optim import Adam
+
+    model, optimizer = trained
+    path = tmp_path / "checkpoint.safetensors"
+    # Dropout's mask generator is state too: it travels in `extra` (RNG states are plain JSON).
+    io.save(model, path, optimizer=optimizer, extra={"epoch": 3, "dropout_rng": model[3].rng.bit_generator.state})
+    assert io.read_metadata(path)["optimizer"] == "Adam"
+
+    resumed = make_model(seed=42)  # different initial weights: all of them must be overwritten
+    resumed_optimizer = Adam(resumed.parameters(), lr=0.5)  # and the learning rate too
+    extra = io.load_checkpoint(path, resumed, optimizer=resumed_optimizer)
+    assert extra["epoch"] == 3
+    resumed[3].rng.bit_generator.state = extra["dropout_rng"]
+    assert resumed_optimizer.param_groups[0]["lr"] == 0.01
+
+    train_steps(model, optimizer, 4, seed=10)
+    train_steps(resumed, resumed_optimizer, 4, seed=10)
+    for a, b in zip(model.state_dict().values(), resumed.state_dict().values()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_and_extra_keep_arrays_scalars_tuples_and_int_keys(tmp_path):
+    class State:
+        def __init__(self, value):
+            self.value = value
+
+        def state_dict(self):
+            return self.value
+
+        def load_state_dict(self, value):
+            self.value = value
+
+    nested = {"state": {0: {"step": 7, "buf": np.arange(6, dtype=np.float32).reshape(2, 3)}},
+              "betas": (0.9, 0.999), "best": float("inf"), "count": np.int32(5), "name": "x", "none": None,
+              "flags": [True, False], "__odd__": 1}
+    rng = np.random.default_rng(123)
+    rng.random(3)
+    extra = {"rng": rng.bit_generator.state, "mean": np.array([1.5, -2.0]), "classes": ["a", "b"]}
+    model = make_model()
+    io.save(model, tmp_path / "m.safetensors", optimizer=State(nested), extra=extra)
+
+    restored = State(None)
+    back = io.load_checkpoint(tmp_path / "m.safetensors", make_model(), optimizer=restored)
+    value = restored.value
+    assert value["state"][0]["step"] == 7 and 0 in value["state"]
+    np.testing.assert_array_equal(value["state"][0]["buf"], nested["state"][0]["buf"])
+    assert value["state"][0]["buf"].dtype == np.float32
+    assert value["betas"] == (0.9, 0.999) and value["best"] == float("inf")
+    assert value["count"] == 5 and value["count"].dtype == np.int32
+    assert value["name"] == "x" and value["none"] is None and value["flags"] == [True, False]
+    assert value["__odd__"] == 1
+    np.testing.assert_array_equal(back["mean"], extra["mean"])
+    again = np.random.default_rng()
+    again.bit_generator.state = back["rng"]
+    np.testing.assert_array_equal(again.random(4), rng.random(4))  # the RNG continues where it was saved
+
+
+def test_read_metadata_describes_the_file_without_building_it(tmp_path, trained):
+    model, _ = trained
+    io.save(model, tmp_path / "m.safetensors", extra={"classes": [0, 1, 2]})
+    meta = io.read_metadata(tmp_path / "m.safetensors")
+    assert meta["format_version"] == io.FORMAT_VERSION
+    assert meta["architecture"] == nn.module_to_config(model)
+    assert meta["weights"]["0.weight"] == {"dtype": "float32", "shape": [8, 5]}
+    assert meta["optimizer"] is None and meta["extra"] == {"classes": [0, 1, 2]}
+
+
+def test_files_are_standard_safetensors(tmp_path, trained):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    from safetensors import safe_open
+
+    model, _ = trained
+    io.save(model, tmp_path / "m.safetensors")
+    tensors = safetensors_numpy.load_file(str(tmp_path / "m.safetensors"))
+    state = model.state_dict()
+    assert set(tensors) == set(state)
+    for name, array in state.items():
+        assert tensors[name].shape == array.shape and np.array_equal(tensors[name], array)
+    with safe_open(str(tmp_path / "m.safetensors"), "np") as file:
+        metadata = file.metadata()
+    assert metadata["format"] == "chainrule"
+    assert json.loads(metadata["architecture"]) == nn.module_to_config(model)
+
+    # ... and files written by the safetensors package read back here.
+    arrays = {"a": np.arange(5, dtype=np.int16), "b": np.ones((2, 0), np.float16), "c": np.array(2.5)}
+    safetensors_numpy.save_file(arrays, str(tmp_path / "raw.safetensors"), metadata={"k": "v"})
+    read, metadata = io.load_safetensors(tmp_path / "raw.safetensors")
+    assert metadata == {"k": "v"}
+    for name, array in arrays.items():
+        assert read[name].dtype == array.dtype and read[name].shape == array.shape
+        np.testing.assert_array_equal(read[name], array)
+
+
+# ------------------------------------------------------------------- atomicity
+def test_a_save_that_fails_midway_leaves_the_previous_file_intact(tmp_path, monkeypatch, trained):
+    model, optimizer = trained
+    path = tmp_path / "model.safetensors"
+    io.save(model, path)
+    before = path.read_bytes()
+    x, _ = data(5)
+    expected = outputs(model, x)
+
+    train_steps(model, optimizer, 2, seed=50)  # new weights to save
+    written = []
+
+    def write_then_crash(file, array):
+        if written:
+            file.write(b"\0" * 3)  # part of the second tensor reaches the disk, then the "crash"
+            raise OSError(28, "No space left on device")
+        written.append(array.nbytes)
+        file.write(array.reshape(-1).view(np.uint8).data)
+
+    monkeypatch.setattr(io, "_write_array", write_then_crash)
+    with pytest.raises(OSError, match="No space left"):
+        io.save(model, path)
+    monkeypatch.undo()
+
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(outputs(io.load(path), x), expected)
+    assert sorted(os.listdir(tmp_path)) == ["model.safetensors"]  # the temporary file was removed
+
+
+def test_save_replaces_the_file_and_leaves_no_temporary_files(tmp_path, trained):
+    model, optimizer = trained
+    path = tmp_path / "model.safetensors"
+    io.save(model, path)
+    train_steps(model, optimizer, 2, seed=7)
+    io.save(model, path)
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+    x, _ = data(3)
+    np.testing.assert_array_equal(outputs(io.load(path), x), outputs(model, x))
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    assert mode & stat.S_IRUSR and mode & stat.S_IWUSR
+    if os.name == "posix":
+        umask = os.umask(0)
+        os.umask(umask)
+        assert mode == 0o666 & ~umask  # an ordinary file, not the 0600 of a temporary file
+
+
+def test_saving_into_a_missing_directory(tmp_path, trained):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        io.save(trained[0], tmp_path / "no" / "such" / "m.safetensors")
+
+
+# ---------------------------------------------------------------------- errors
+@pytest.fixture
+def saved(tmp_path, trained):
+    path = tmp_path / "model.safetensors"
+    io.save(trained[0], path, optimizer=trained[1])
+    return path
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "absent.safetensors"
+    with pytest.raises(FileNotFoundError, match="absent.safetensors does not exist"):
+        io.load(path)
+    with pytest.raises(FileNotFoundError, match="absent.safetensors"):
+        io.read_metadata(path)
+
+
+@pytest.mark.parametrize("keep", [0, 5, 12, "header", "data"])
+def test_truncated_files(tmp_path, saved, keep):
+    content = saved.read_bytes()
+    (length,) = struct.unpack("<Q", content[:8])
+    cut = {"header": 8 + length // 2, "data": len(content) - 10}.get(keep, keep)
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(content[:cut])
+    with pytest.raises(ModelFileError) as info:
+        io.load(path)
+    message = str(info.value)
+    assert "cut.safetensors" in message and ("truncated" in message or "not a model file" in message)
+    assert "expected" in message or "needs bytes" in message
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "a PNG image"),
+    (pickle.dumps({"weight": [1.0, 2.0]}), "a Python pickle"),
+    (b"PK\x03\x04" + b"\0" * 40, "a zip archive"),
+    (b"\x93NUMPY\x01\x00" + b"\0" * 40, "a NumPy .npy file"),
+    (b"weight,bias\n1,2\n", "not a model file"),
+    (b"\x10\x00\x00\x00\x00\x00\x00\x00[1, 2, 3]       ", "not a JSON object"),
+])
+def test_foreign_files(tmp_path, content, kind):
+    path = tmp_path / "foreign.bin"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError) as info:
+        io.load(path)
+    message = str(info.value)
+    assert "foreign.bin" in message and kind in message and "\n" not in message
+
+
+def test_a_directory_is_not_a_model_file(tmp_path):
+    with pytest.raises(ModelFileError, match="is a directory"):
+        io.load(tmp_path)
+
+
+def test_safetensors_file_from_elsewhere(tmp_path):
+    io.save_safetensors({"w": np.ones(3, np.float32)}, tmp_path / "hub.safetensors")
+    with pytest.raises(ModelFileError, match="not written by chainrule.save"):
+        io.load(tmp_path / "hub.safetensors")
+
+
+def test_file_from_a_newer_format_version(tmp_path, saved):
+    tensors, metadata = io.load_safetensors(saved)
+    metadata["format_version"] = str(io.FORMAT_VERSION + 1)
+    io.save_safetensors(tensors, tmp_path / "new.safetensors", metadata)
+    with pytest.raises(ModelFileError, match="format version '2'.*upgrade chainrule"):
+        io.load(tmp_path / "new.safetensors")
+
+
+def test_wrong_architecture_names_the_file_and_the_mismatch(saved):
+    with pytest.raises(ModelFileError) as info:
+        io.load_checkpoint(saved, make_model(hidden=16))
+    message = str(info.value)
+    assert "model.safetensors" in message and "different architecture" in message
+    assert "'0.weight' has shape (8, 5) in the file but (16, 5) in the model" in message
+
+    small = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))
+    with pytest.raises(ModelFileError) as info:
+        io.load_checkpoint(saved, small)
+    message = str(info.value)
+    assert "unexpected '2.num_batches_tracked', '2.running_mean', '2.running_var', '4.bias', '4.weight'" in message
+    assert "'2.weight' has shape (8,) in the file but (3, 8) in the model" in message
+
+
+def test_optimizer_mismatches(saved, tmp_path, trained):
+    from chainrule.optim import SGD
+
+    model = make_model()
+    with pytest.raises(ModelFileError, match="state of a Adam optimizer, but a SGD was given"):
+        io.load_checkpoint(saved, model, optimizer=SGD(model.parameters(), lr=0.1))
+    io.save(trained[0], tmp_path / "weights.safetensors")
+    with pytest.raises(ModelFileError, match="holds no optimizer state"):
+        io.load_checkpoint(tmp_path / "weights.safetensors", model, optimizer=SGD(model.parameters(), lr=0.1))
+
+
+def test_unstorable_extra_is_refused_before_writing(tmp_path, trained):
+    with pytest.raises(TypeError, match="cannot store .extra/f. of type builtin_function_or_method"):
+        io.save(trained[0], tmp_path / "m.safetensors", extra={"f": len})
+    assert not os.listdir(tmp_path)
+
+
+class CustomNet(nn.Module):  # no get_config: its architecture cannot be stored
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(5, width, seed=0)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_custom_model_without_config_saves_weights_only(tmp_path):
+    model = CustomNet(4)
+    path = tmp_path / "custom.safetensors"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        io.save(model, path)
+    assert any("load_checkpoint" in str(w.message) for w in caught)
+    with pytest.raises(ModelFileError, match="weights only.*load_checkpoint"):
+        io.load(path)
+    other = CustomNet(4)
+    io.load_checkpoint(path, other)
+    np.testing.assert_array_equal(other.state_dict()["fc.weight"], model.state_dict()["fc.weight"])

@@ -1,0 +1,304 @@
+"""Tests for chainrule/tensor.py, chainrule/function.py and chainrule/creation.py: the autodiff engine."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.tensor import result
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------- accumulation
+def test_gradient_sums_over_uses():
+    x = cr.Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    (x * x + x).backward(grad=np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad, (2 * x.data + 1) * [1.0, 2.0, 3.0])
+
+
+def test_gradient_accumulates_across_backward_calls():
+    x = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, 3.0 + 2 * x.data)
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_first_gradient_is_a_copy():
+    # sum's backward hands out a broadcast view; the leaf must own its .grad so that later
+    # accumulation (in place) cannot write into an array that someone else holds
+    x = cr.Tensor(np.ones(3), requires_grad=True)
+    x.sum().backward()
+    assert x.grad.flags.writeable and x.grad.flags.owndata
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_tensor_used_1000_times_gets_the_sum():
+    x = cr.Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    total = x * 0.0
+    for i in range(1000):
+        total = total + x * float(i)
+    total.backward(grad=np.array([1.0, 2.0], np.float32))
+    np.testing.assert_array_equal(x.grad, [499500.0, 999000.0])
+
+
+def test_long_chain_does_not_hit_recursion_limit():
+    x = cr.Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward()
+    np.testing.assert_allclose(x.grad, 1.00001**100_000, rtol=1e-9)
+
+
+def test_diamond_graph_visits_shared_node_once():
+    x = cr.Tensor(np.array(2.0), requires_grad=True)
+    h = x * x  # shared by both branches
+    (h * 3.0 + h.exp()).backward()
+    np.testing.assert_allclose(x.grad, (3.0 + np.exp(4.0)) * 4.0)
+
+
+def test_intermediate_tensors_get_no_grad_but_leaves_do():
+    x = cr.Tensor(np.ones(2), requires_grad=True)
+    h = x * 2.0
+    h.sum().backward()
+    assert h.grad is None and not h.is_leaf and x.is_leaf
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_backward_on_a_leaf_seeds_its_own_gradient():
+    x = cr.Tensor(np.array(3.0), requires_grad=True)
+    x.backward()
+    assert x.grad == 1.0
+
+
+# ------------------------------------------------------------ retain_graph
+def test_retain_graph_allows_a_second_backward():
+    x = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, 4 * x.data)
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_backward_through_a_freed_shared_subgraph_raises():
+    x = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x.exp()
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        (h * 2.0).sum().backward()
+
+
+# ------------------------------------------------------------ bad requests
+def test_backward_of_non_scalar_without_grad_gives_advice():
+    y = cr.Tensor(np.ones((2, 3)), requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\); reduce it first \(e.g. loss.sum\(\)"):
+        y.backward()
+
+
+def test_backward_with_wrong_gradient_shape():
+    y = cr.Tensor(np.ones(3), requires_grad=True) * 2.0
+    with pytest.raises(ValueError, match=r"gradient shape \(2,\) does not match tensor shape \(3,\)"):
+        y.backward(grad=np.ones(2))
+
+
+def test_backward_without_requires_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require a gradient"):
+        (cr.ones(2) * 2.0).sum().backward()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: cr.Tensor([1, 2, 3], requires_grad=True),
+        lambda: cr.tensor(np.arange(3), requires_grad=True),
+        lambda: cr.arange(3, requires_grad=True),
+        lambda: cr.Tensor(np.array([True, False])).requires_grad_(),
+    ],
+)
+def test_requires_grad_on_non_floating_tensor_is_a_type_error(make):
+    with pytest.raises(TypeError, match="requires_grad=True needs a floating tensor"):
+        make()
+
+
+# ------------------------------------------------------------------ no_grad
+def test_no_grad_records_nothing():
+    x = cr.Tensor(np.ones(2), requires_grad=True)
+    with cr.no_grad():
+        assert not cr.is_grad_enabled()
+        y = (x * 2.0).exp().sum()
+        with cr.enable_grad():
+            z = x * 3.0
+    assert cr.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf and y._parents == ()
+    assert z.requires_grad and z._parents
+
+
+def test_no_grad_as_decorator():
+    @cr.no_grad()
+    def predict(x):
+        return x * 2.0
+
+    x = cr.Tensor(np.ones(2), requires_grad=True)
+    assert not predict(x).requires_grad
+    assert (x * 2.0).requires_grad
+
+
+def test_no_grad_restores_mode_after_an_exception():
+    with pytest.raises(ZeroDivisionError):
+        with cr.no_grad():
+            1 / 0
+    assert cr.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph():
+    x = cr.Tensor(np.ones(2), requires_grad=True)
+    d = (x * 2.0).detach()
+    assert not d.requires_grad and d.is_leaf
+    np.testing.assert_array_equal(d.data, [2.0, 2.0])
+
+
+# ------------------------------------------------------------- constructors
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: cr.tensor([1.0, 2.0]),
+        lambda: cr.Tensor(3.0),
+        lambda: cr.Tensor([[1, 2], [3, 4.5]]),
+        lambda: cr.zeros(2, 3),
+        lambda: cr.ones((2, 3)),
+        lambda: cr.full((2,), 7),
+        lambda: cr.arange(0.0, 1.0, 0.25),
+        lambda: cr.randn(2, 3, seed=0),
+        lambda: cr.rand(4, seed=0),
+        lambda: cr.zeros_like(cr.randn(2, seed=0)),
+        lambda: cr.ones_like(cr.randn(2, seed=0)),
+        lambda: cr.full_like(cr.randn(2, seed=0), 3.0),
+        lambda: cr.randn_like(cr.zeros(3), seed=0),
+        lambda: cr.rand_like(cr.zeros(3), seed=0),
+    ],
+)
+def test_constructors_default_to_float32(make):
+    assert make().dtype == np.float32
+
+
+def test_constructor_shapes_values_and_dtype_argument():
+    assert cr.zeros(2, 3).shape == (2, 3) and cr.ones((2, 3)).shape == (2, 3)
+    assert cr.full(3, 2.5).tolist() == [2.5, 2.5, 2.5]
+    assert cr.arange(4).dtype == np.int64 and cr.arange(4).tolist() == [0, 1, 2, 3]
+    assert cr.randn(3, seed=0, dtype=np.float64).dtype == np.float64
+    assert cr.zeros_like(np.ones(2, np.float64)).dtype == np.float64
+    assert cr.tensor(np.ones(2, np.float64)).dtype == np.float64  # NumPy arrays keep their dtype
+    assert cr.randn(2, 3, seed=0, requires_grad=True).requires_grad
+    u = cr.rand(1000, seed=0).data
+    assert u.min() >= 0.0 and u.max() < 1.0
+
+
+@pytest.mark.parametrize("name", ["randn", "rand"])
+def test_same_seed_same_values(name):
+    make = getattr(cr, name)
+    np.testing.assert_array_equal(make(3, 4, seed=7).data, make(3, 4, seed=7).data)
+    assert not np.array_equal(make(3, 4, seed=7).data, make(3, 4, seed=8).data)
+
+
+@pytest.mark.parametrize("name", ["randn", "rand"])
+def test_generator_is_accepted_and_advances(name):
+    make = getattr(cr, name)
+    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    first, second = make(5, seed=g1), make(5, seed=g1)
+    assert not np.array_equal(first.data, second.data)
+    np.testing.assert_array_equal(first.data, make(5, seed=g2).data)
+    assert cr.as_generator(g1) is g1
+
+
+def test_bad_seed_is_a_type_error():
+    with pytest.raises(TypeError, match="seed must be an int, a numpy.random.Generator or None"):
+        cr.randn(2, seed="abc")
+
+
+# ------------------------------------------------------------------- dtypes
+def test_float32_graph_gives_float32_gradients_everywhere():
+    """No float64 may leak through Python scalars anywhere in a float32 graph (checked before leaves cast)."""
+    seen = []
+
+    def probe(t):
+        def backward(g):
+            seen.append(g.dtype)
+            return (g,)
+
+        return result(t.data, (t,), backward, "probe")
+
+    x = cr.Tensor(np.linspace(0.1, 1.0, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    w = cr.Tensor(np.full((4, 2), 0.5, np.float32), requires_grad=True)
+    p = probe(x)
+    h = ((p * 2.0 + 1) ** 2 / 3.0 - p.exp() * 0.5 + 2.0 ** p).sqrt() @ probe(w)
+    h = h - h.mean(axis=0) + h.var(axis=1, keepdims=True) * 0.1 + h.max(axis=1, keepdims=True)
+    h = cr.concat([h, h.T.reshape(3, 2)], axis=1)[[0, 0, 2], 1:].clip(-10, 10)
+    loss = (cr.maximum(h, 0.1) / 4 + abs(h) - 1.5).sum() * 0.25
+    assert loss.dtype == np.float32 and h.dtype == np.float32
+    loss.backward()
+    assert seen == [np.float32, np.float32]
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_float64_upstream_gradient_is_cast_to_the_tensor_dtype():
+    seen = []
+    x = cr.Tensor(np.ones(2, np.float32), requires_grad=True)
+    y = result(x.data * 2, (x,), lambda g: (seen.append(g.dtype) or g * 2,), "probe")
+    y.backward(grad=cr.Tensor(np.ones(2, np.float64)))
+    assert seen == [np.float32] and x.grad.dtype == np.float32
+
+
+def test_float64_graph_stays_float64():
+    x = cr.Tensor(np.ones(3), requires_grad=True)
+    assert x.dtype == np.float64
+    (x * 2.0).sum().backward()
+    assert x.grad.dtype == np.float64
+
+
+# ------------------------------------------------------------- access, repr
+def test_repr_is_readable():
+    assert repr(cr.tensor([1.0, 2.0])) == "tensor([1., 2.], dtype=float32)"
+    assert repr(cr.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], dtype=float32, requires_grad=True)"
+    y = cr.tensor([1.0], requires_grad=True) * 2.0
+    assert repr(y) == "tensor([2.], dtype=float32, grad_fn=mul)"
+    assert repr(cr.Tensor(np.arange(3))) == "tensor([0, 1, 2], dtype=int64)"
+
+
+def test_accessors():
+    x = cr.Tensor(np.arange(6.0).reshape(2, 3))
+    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.numel() == 6 and len(x) == 2
+    assert isinstance(x.numpy(), np.ndarray) and np.asarray(x).shape == (2, 3)
+    assert cr.Tensor([[5.0]]).item() == 5.0
+    with pytest.raises(ValueError, match=r"item\(\) needs a single-element tensor, got shape \(2, 3\)"):
+        x.item()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x)
+    assert x.astype(np.float32).dtype == np.float32 and x.float().dtype == np.float32
+
+
+# ------------------------------------------------------------------ imports
+def test_import_loads_only_numpy_and_the_standard_library():
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import chainrule\n"
+        "new = {name.split('.')[0] for name in set(sys.modules) - before}\n"
+        "print(' '.join(sorted(new - set(sys.stdlib_module_names) - {'numpy', 'chainrule'})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [], f"import chainrule loaded third-party modules: {out.stdout}"
