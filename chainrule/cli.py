@@ -17,6 +17,7 @@ the file, column and line, and exit with status 2, without a traceback.
 """
 
 import argparse
+import contextlib
 import csv
 import io as _io
 import json
@@ -39,6 +40,13 @@ class UserError(Exception):
     """A problem with the command line's input, reported as one line and exit status 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (like every other error of the command)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 # =================================================================== arguments
 def _positive_int(text):
     try:
@@ -47,6 +55,16 @@ def _positive_int(text):
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return value
 
 
@@ -92,15 +110,19 @@ def build_parser():
     """The ``argparse`` parser of the ``chainrule`` command."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chainrule", description="Train, evaluate and use backpropagation networks (chainrule).",
         epilog="Run 'chainrule train' with no arguments to train an MLP on scikit-learn's digits.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
+    common = _Parser(add_help=False)
+    common.add_argument("--threads", type=_non_negative_int, default=1, metavar="N",
+                        help="BLAS threads (default 1, best for the small networks trained here, and robust on a "
+                             "busy machine; 0: the BLAS library's default)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     train = commands.add_parser(
-        "train", help="train a network (default: an MLP on the digits images)",
+        "train", parents=[common], help="train a network (default: an MLP on the digits images)",
         description="Train a network on scikit-learn's digits (no --data) or on a CSV file, print test "
                     "metrics and save the model, its preprocessing and its history to an output folder.")
     data = train.add_argument_group("data")
@@ -129,7 +151,8 @@ def build_parser():
     model.add_argument("--dropout", type=_fraction_or_zero, default=0.0, metavar="P",
                        help="dropout after each hidden layer (default 0)")
     fitting = train.add_argument_group("training")
-    fitting.add_argument("--optimizer", default="adam", help="adam (default), sgd, rmsprop, adagrad, adamw")
+    fitting.add_argument("--optimizer", default="adam", choices=["adam", "adamw", "sgd", "rmsprop", "adagrad"],
+                         help="default adam")
     fitting.add_argument("--lr", type=_positive_float,
                          help=f"learning rate (default {_DIGITS_DEFAULTS['lr']:g} for digits, "
                               f"{_TABLE_DEFAULTS['lr']:g} for tables)")
@@ -144,7 +167,7 @@ def build_parser():
     output.add_argument("--out", metavar="DIR", help="output folder (default: a new runs/<name>-NNN)")
     output.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the results")
 
-    evaluate = commands.add_parser("evaluate", help="print a saved model's metrics on a CSV file",
+    evaluate = commands.add_parser("evaluate", parents=[common], help="print a saved model's metrics on a CSV file",
                                    description="Print the metrics of a saved model on a CSV file that has "
                                                "the target column.")
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by 'chainrule train'")
@@ -152,7 +175,7 @@ def build_parser():
     evaluate.add_argument("--target", metavar="COLUMN",
                           help="the target column (default: the one the model was trained on)")
 
-    predict = commands.add_parser("predict", help="write a saved model's predictions for a CSV file",
+    predict = commands.add_parser("predict", parents=[common], help="write a saved model's predictions for a CSV file",
                                   description="Write predictions as CSV: the predicted label or value, and for "
                                               "classification one probability column per class.")
     predict.add_argument("model", metavar="MODEL", help="a model file written by 'chainrule train'")
@@ -174,7 +197,8 @@ def main(argv=None):
 
     handlers = {"train": _train, "evaluate": _evaluate, "predict": _predict}
     try:
-        handlers[args.command](args)
+        with _blas_threads(args.threads):
+            handlers[args.command](args)
     except (UserError, DataError, ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         return _fail(error)
     except KeyboardInterrupt:
@@ -185,6 +209,24 @@ def main(argv=None):
             return _fail(error)
         raise
     return 0
+
+
+@contextlib.contextmanager
+def _blas_threads(threads):
+    """Limit the BLAS library's threads while the command runs (with threadpoolctl, which comes with
+    scikit-learn; nothing happens without it). The networks this command trains are small, so one
+    thread loses little, and it avoids the stalls of busy-waiting BLAS threads on a machine whose
+    cores are busy with other work, which can make training many times slower."""
+    if not threads:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield
 
 
 def _fail(error):
@@ -219,7 +261,9 @@ def _train(args):
     out_dir = _output_folder(args.out, data["name"])
     _say(args, f"chainrule train: {data['source']}: {data['n_rows']} rows, {preprocessor.n_features_} features, "
                f"{'%d classes' % n_out if task == 'classification' else 'regression'}; "
-               f"{data['n_train']} for training, {len(data['y_test'])} held out for testing")
+               f"{data['n_train']} for training, " + (f"{len(data['validation'][1])} for validation, "
+                                                      if data["validation"] is not None else "")
+               + f"{len(data['y_test'])} held out for testing")
     for note in data["notes"]:
         _say(args, note)
     _say(args, f"model: {description}; {args.optimizer} lr={lr:g} ({schedule}), {epochs} epochs, "
@@ -319,6 +363,7 @@ def _table_data(args):
         table.column(column)
     if args.target in args.drop + args.categorical:
         raise UserError(f"--target {args.target} cannot also be in --drop or --categorical")
+    table.check_missing([column for column in table.columns if column not in args.drop])
     task = args.task or infer_task(table, args.target)
     stratify = _class_keys(table, args.target) if task == "classification" else None
     train_rows, test_rows = _split(len(table), args.test_size, args.seed, stratify, args.data)
@@ -340,7 +385,7 @@ def _table_data(args):
             validation = (x_train[-n_val:], y_train[-n_val:])
             x_train, y_train = x_train[:-n_val], y_train[:-n_val]
     return {"task": task, "preprocessor": preprocessor, "name": os.path.splitext(os.path.basename(args.data))[0]
-            or "table", "source": args.data, "n_rows": len(table), "n_train": len(train_rows), "input_shape": None,
+            or "table", "source": args.data, "n_rows": len(table), "n_train": len(y_train), "input_shape": None,
             "notes": notes, "x_train": x_train, "y_train": y_train, "validation": validation,
             "x_test": preprocessor.transform(test_table), "y_test": preprocessor.transform_target(test_table)}
 

@@ -48,10 +48,13 @@ def _freed_graph(_grad):
 
 
 def topological_order(root):
-    """Tensors of the graph ending at ``root`` that have a backward rule, inputs before outputs.
+    """Tensors of the graph ending at ``root`` that have a backward rule, inputs before outputs."""
+    chain = _chain(root)
+    return chain[::-1] if chain is not None else _depth_first_order(root)
 
-    Iterative depth-first search: each stack entry is (tensor, children_done).
-    """
+
+def _depth_first_order(root):
+    """``topological_order`` of any graph: iterative depth-first search, each stack entry (tensor, children_done)."""
     order = []
     seen = set()
     stack = [(root, False)]
@@ -71,6 +74,28 @@ def topological_order(root):
     return order
 
 
+def _chain(root):
+    """The graph's nodes from ``root`` back, if it is a chain, else None.
+
+    A chain is a graph in which every node has at most one parent that has a backward rule (the
+    others are leaves: parameters, inputs), as in a plain feed-forward network. Then the nodes
+    reachable from ``root`` are just this path, already in reverse topological order: no depth-first
+    search, no visited set.
+    """
+    chain = []
+    node = root
+    while node is not None:
+        chain.append(node)
+        following = None
+        for parent in node._parents:
+            if parent._backward is not None:
+                if following is not None:  # two inner parents (or one used twice): a general graph
+                    return None
+                following = parent
+        node = following
+    return chain
+
+
 def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an array shaped like ``root``) from ``root`` to every leaf.
 
@@ -80,8 +105,10 @@ def run_backward(root, grad, retain_graph=False):
     if root._backward is None:  # a leaf: its gradient is the seed itself
         root._accumulate_grad(grad)
         return
+    chain = _chain(root)  # a feed-forward net's graph: its nodes are already in order
+    nodes = chain if chain is not None else reversed(_depth_first_order(root))
     grads = {id(root): grad}
-    for tensor in reversed(topological_order(root)):
+    for tensor in nodes:
         g = grads.pop(id(tensor), None)
         if g is None:  # no path from root carried a gradient here
             continue

@@ -38,6 +38,7 @@ import tempfile
 import numpy
 
 from .backend import to_numpy
+from .tensor import Tensor
 
 __all__ = [
     "ModelFileError",
@@ -124,7 +125,7 @@ def save(model, path, optimizer=None, scheduler=None, extra=None):
         if name.startswith(_STATE_PREFIXES) or name == "__metadata__":
             raise ValueError(f"save: the model has a state entry named {name!r}, which clashes with the names "
                              f"chainrule.save reserves ({', '.join(_STATE_PREFIXES)}, __metadata__)")
-        tensors[name] = to_numpy(getattr(value, "data", value))
+        tensors[name] = _array(value)
 
     metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION), "chainrule_version": _version()}
     try:
@@ -445,7 +446,7 @@ def _json(path, metadata, key):
 def _load_weights(path, model, tensors):
     """Check that the file's weights fit ``model`` exactly, then copy them in."""
     weights = {name: array for name, array in tensors.items() if not name.startswith(_STATE_PREFIXES)}
-    expected = {name: numpy.shape(to_numpy(getattr(value, "data", value)))
+    expected = {name: numpy.shape(_array(value))
                 for name, value in model.state_dict().items()}
     problems = []
     missing = [name for name in expected if name not in weights]
@@ -462,6 +463,11 @@ def _load_weights(path, model, tensors):
         raise ModelFileError(f"{path} holds weights for a different architecture than the {type(model).__name__} "
                              f"given: " + "; ".join(problems))
     model.load_state_dict(weights)
+
+
+def _array(value):
+    """A state value (NumPy/CuPy array or Tensor) as a host NumPy array."""
+    return to_numpy(value.data if isinstance(value, Tensor) else value)
 
 
 def _names(names, limit=5):
@@ -492,9 +498,8 @@ def _encode(obj, name, tensors):
         return {"__tuple__": [_encode(v, f"{name}/{i}", tensors) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [_encode(v, f"{name}/{i}", tensors) for i, v in enumerate(obj)]
-    data = getattr(obj, "data", None)  # a Tensor
-    if isinstance(data, numpy.ndarray):
-        return {"__tensor__": _add(tensors, name, data)}
+    if isinstance(obj, Tensor):
+        return {"__tensor__": _add(tensors, name, _array(obj))}
     raise TypeError(f"save: cannot store {name!r} of type {type(obj).__name__}; model files hold only arrays, "
                     f"numbers, strings, None, lists, tuples and dicts (never pickles)")
 

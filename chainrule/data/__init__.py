@@ -5,3 +5,4 @@ readers that need optional packages import them inside their functions.
 """
 
 from .loader import DataLoader
+from .tabular import DataError, Table, TablePreprocessor, read_csv

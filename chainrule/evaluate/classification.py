@@ -182,7 +182,8 @@ def top_k_accuracy(y_true, y_score, k=5, labels=None):
 
 
 def classification_summary(y_true, y_pred, y_proba=None, average="macro"):
-    """The standard table of a classifier: accuracy, precision, recall, F1 (and ROC-AUC, log loss with probabilities)."""
+    """The standard table of a classifier: accuracy, precision, recall, F1 (and, given probabilities,
+    ROC-AUC and log loss)."""
     summary = {
         "accuracy": accuracy(y_true, y_pred),
         "precision": precision(y_true, y_pred, average=average),
@@ -194,5 +195,6 @@ def classification_summary(y_true, y_pred, y_proba=None, average="macro"):
         classes = np.unique(np.asarray(y_true))
         if classes.size >= 2 and (y_proba.ndim == 1 or y_proba.shape[1] == classes.size):
             summary["roc_auc"] = roc_auc(y_true, y_proba)
-            summary["log_loss"] = log_loss(y_true, y_proba, labels=None if y_proba.ndim == 1 else np.arange(y_proba.shape[1]))
+            labels = None if y_proba.ndim == 1 else np.arange(y_proba.shape[1])
+            summary["log_loss"] = log_loss(y_true, y_proba, labels=labels)
     return summary

@@ -9,7 +9,9 @@ supports. The rules, in the order they are tried:
    kept falling: the network is learning the training set's noise. The epoch of the
    minimum is where it began.
 2. **not converged** — the training loss was still falling at the end (it dropped by more
-   than ``slope_tolerance`` per epoch, relative, over the last epochs): train longer.
+   than ``slope_tolerance`` per epoch over the last fifth of the epochs, relative to the final
+   loss or to 5 % of the reference loss, whichever is larger — a loss creeping towards zero has
+   finished learning): train longer.
 3. **underfitting** — both losses have flattened out, far from zero: the final training
    loss is still more than ``high_fraction`` of the starting loss (or of ``baseline_loss``,
    e.g. ln(C) for C balanced classes), and the validation loss is no lower: the model
@@ -62,14 +64,19 @@ def _losses(history, key):
     return values if values.size else None
 
 
-def _relative_slope(losses, window):
-    """Average per-epoch relative decrease over the last ``window`` epochs (positive = falling)."""
+def _relative_slope(losses, window, reference):
+    """Average per-epoch decrease over the last ``window`` epochs (positive = falling), relative to the
+    final loss — but never to less than 5 % of the reference loss, so a training loss
+    creeping towards zero (0.002 -> 0.001) does not count as "still learning"."""
     window = min(window, losses.size)
     if window < 2:
         return 0.0
     start, end = losses[-window], losses[-1]
-    scale = max(abs(end), 1e-12)
+    scale = max(abs(end), _FLOOR_FRACTION * abs(reference), 1e-12)
     return float((start - end) / (window - 1) / scale)
+
+
+_FLOOR_FRACTION = 0.05
 
 
 def diagnose(history, baseline_loss=None, learning_curve=None, rise_tolerance=0.1, slope_tolerance=0.01,
@@ -103,7 +110,7 @@ def diagnose(history, baseline_loss=None, learning_curve=None, rise_tolerance=0.
     window = max(3, epochs // 5)
     reference = float(baseline_loss) if baseline_loss is not None else float(train[0])
     evidence = {"epochs": epochs, "final_train_loss": float(train[-1]), "reference_loss": reference,
-                "train_slope": _relative_slope(train, window)}
+                "train_slope": _relative_slope(train, window, reference)}
     remedies_more_data = _more_data_helps(learning_curve)
 
     if val is not None:

@@ -58,4 +58,5 @@ def r2(y_true, y_pred, sample_weight=None):
 
 def regression_summary(y_true, y_pred):
     """MSE, RMSE, MAE and R² in one dict."""
-    return {"mse": mse(y_true, y_pred), "rmse": rmse(y_true, y_pred), "mae": mae(y_true, y_pred), "r2": r2(y_true, y_pred)}
+    return {"mse": mse(y_true, y_pred), "rmse": rmse(y_true, y_pred), "mae": mae(y_true, y_pred),
+            "r2": r2(y_true, y_pred)}

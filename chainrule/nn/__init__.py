@@ -17,3 +17,5 @@ from .parameter import Parameter
 from .summary import ModelSummary
 from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

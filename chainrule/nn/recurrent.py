@@ -212,11 +212,38 @@ class LSTM(RNNBase):
     """Long short-term memory (PyTorch's equations; gates i, f, g, o), stacked ``num_layers`` deep.
 
     ``forward(x, hx=None, lengths=None)`` takes ``hx = (h0, c0)`` and returns ``(output, (h_n, c_n))``.
-    Arguments as for ``RNN`` (without ``nonlinearity``).
+    Arguments as for ``RNN`` (without ``nonlinearity``), plus
+
+    forget_bias : float
+        Added to the forget-gate biases after initialisation. A positive value makes the cell
+        start out remembering (σ(3) ≈ 0.95 kept per step), which lets gradient reach early steps
+        of long sequences from the first update; 1.0 is Keras's ``unit_forget_bias``, 0 (the
+        default) PyTorch's initialisation.
     """
 
     GATES = 4
     NUM_STATES = 2
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, forget_bias=0.0, seed=None, dtype="float32"):
+        if not isinstance(forget_bias, numbers.Real) or isinstance(forget_bias, bool):
+            raise ValueError(f"LSTM: forget_bias must be a number, got {forget_bias!r}")
+        if forget_bias and not bias:
+            raise ValueError(f"LSTM: forget_bias={forget_bias} needs bias=True")
+        self.forget_bias = float(forget_bias)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, seed, dtype)
+
+    def reset_parameters(self, seed=None):
+        """PyTorch's U(-1/√H, 1/√H) for everything, then ``forget_bias`` added to every forget-gate bias_ih."""
+        super().reset_parameters(seed)
+        if self.forget_bias:
+            H = self.hidden_size
+            for name, param in self.named_parameters():
+                if name.startswith("bias_ih"):
+                    param.data[H:2 * H] += self.forget_bias
+
+    def get_config(self):
+        return {**super().get_config(), "forget_bias": self.forget_bias}
 
     def _cell(self, x, weights, states, lengths, reverse, recorder):
         return lstm(x, *weights, states[0], states[1], lengths=lengths, reverse=reverse, recorder=recorder)

@@ -22,7 +22,9 @@ def _floating(x, op):
     """``x`` as a tensor, which must hold floating values."""
     x = as_tensor(x)
     if x.data.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating tensor, got dtype {x.data.dtype}; convert it first, e.g. x.astype('float32')")
+        raise TypeError(
+            f"{op}: expected a floating tensor, got dtype {x.data.dtype}; convert it first, e.g. x.astype('float32')"
+        )
     return x
 
 
@@ -39,11 +41,13 @@ def _axis(axis, ndim, op):
 def relu(x):
     """``max(x, 0)``. Its gradient at exactly 0 is 0 (PyTorch's choice)."""
     x = as_tensor(x)
-    out = xp.maximum(x.data, x.data.dtype.type(0))
+    # against an array of zeros rather than the scalar 0: NumPy (2.x) takes its SIMD loop only
+    # for two arrays, which makes this 2-3x faster on large inputs (see benchmarks/ops.py)
+    out = xp.maximum(x.data, xp.zeros(x.data.shape, x.data.dtype))
 
-    # d relu(x)/dx = 1 where x > 0, else 0
+    # d relu(x)/dx = 1 where x > 0, else 0 (a float mask multiplies faster than a boolean one)
     def backward(g):
-        return (g * (x.data > 0),)
+        return (g * (x.data > 0).astype(g.dtype),)
 
     return result(out, (x,), backward, "relu")
 

@@ -35,7 +35,9 @@ __all__ = ["conv2d", "conv_transpose2d", "dropout2d"]
 # ------------------------------------------------------------------ arguments
 def _pair(value, name, op, minimum=0):
     """An int or a pair of ints as a tuple of two ints, each at least ``minimum``."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
+        pair = value  # the common case, checked cheaply (this runs several times per op call)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
         pair = (int(value), int(value))
     elif (
         isinstance(value, (tuple, list))
@@ -80,22 +82,17 @@ def _conv_padding(padding, kernel, stride, dilation, op):
 
 def _spatial_out(shape_hw, pads, kernel, stride, dilation, op):
     """(Ho, Wo); a ValueError naming ``op`` when the dilated kernel is larger than the padded input."""
-    out = []
-    for axis in range(2):
-        extent = dilation[axis] * (kernel[axis] - 1) + 1
-        padded = shape_hw[axis] + pads[axis][0] + pads[axis][1]
-        if padded < extent:
-            raise ValueError(
-                f"{op}: kernel {kernel[0]}x{kernel[1]} (extent {_extent(kernel, dilation)} with dilation "
-                f"{dilation}) is larger than the padded input {shape_hw[0] + sum(pads[0])}x"
-                f"{shape_hw[1] + sum(pads[1])} (input {shape_hw[0]}x{shape_hw[1]}, padding {pads})"
-            )
-        out.append((padded - extent) // stride[axis] + 1)
-    return tuple(out)
-
-
-def _extent(kernel, dilation):
-    return f"{dilation[0] * (kernel[0] - 1) + 1}x{dilation[1] * (kernel[1] - 1) + 1}"
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(n + before + after for n, (before, after) in zip(shape_hw, pads))
+    if padded[0] < extent[0] or padded[1] < extent[1]:
+        dilated = f" (extent {extent[0]}x{extent[1]} with dilation {dilation})" if dilation != (1, 1) else ""
+        symmetric = all(before == after for before, after in pads)
+        padding = (pads[0][0], pads[1][0]) if symmetric else pads
+        raise ValueError(
+            f"{op}: kernel {kernel[0]}x{kernel[1]}{dilated} is larger than the padded input "
+            f"{padded[0]}x{padded[1]} (input {shape_hw[0]}x{shape_hw[1]}, padding {padding})"
+        )
+    return tuple((p - e) // s + 1 for p, e, s in zip(padded, extent, stride))
 
 
 # --------------------------------------------------------- im2col and col2im
@@ -126,8 +123,6 @@ def _im2col(xc, kernel, stride, dilation, out_hw):
     """
     C, N = xc.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
-    if (kh, kw, sh, sw) == (1, 1, 1, 1) and xc.shape[2:] == (Ho, Wo):
-        return xc.reshape(C, 1, 1, N, Ho, Wo)  # a 1x1 convolution reads the input as it is
     cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=xc.dtype)
     for p in range(kh):
         rows = _window(p * dh, sh, Ho)
@@ -220,7 +215,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dtype = xp.result_type(x.dtype, weight.dtype)
 
     xc = _pad_channels_first(_channels_first(x.data).astype(dtype, copy=False), pads)
-    cols = _im2col(xc, kernel, stride, dilation, (Ho, Wo)).reshape(G, Cg * kh * kw, M)
+    if kernel == (1, 1) and stride == (1, 1) and xc.flags.c_contiguous:
+        cols = xc.reshape(G, Cg, M)  # a 1x1 convolution reads the input as it is
+    else:
+        cols = _im2col(xc, kernel, stride, dilation, (Ho, Wo)).reshape(G, Cg * kh * kw, M)
     w3 = weight.data.astype(dtype, copy=False).reshape(G, Og, Cg * kh * kw)
     out = _grouped_matmul(w3, cols, G).reshape(O, M)  # (O, N·Ho·Wo), fresh
     if bias is not None:

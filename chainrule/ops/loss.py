@@ -37,23 +37,27 @@ def _floating(x, what, op):
     return x
 
 
+def _divide(value, count):
+    # an empty batch (or all targets ignored) gives NaN, as in PyTorch, without a warning
+    return value / count if count else value * float("nan")
+
+
 def _reduce(loss, reduction, count):
     """Apply ``reduction`` to the per-element loss array; "mean" divides by ``count``."""
     if reduction == "none":
         return loss
     total = loss.sum()
-    if reduction == "sum":
-        return xp.asarray(total)
-    with xp.errstate(invalid="ignore", divide="ignore"):  # an empty batch gives NaN, as in PyTorch
-        return xp.asarray(total / count)
+    return xp.asarray(total if reduction == "sum" else _divide(total, count))
 
 
 def _upstream(g, reduction, count):
-    """The gradient reaching each element of the unreduced loss: g itself ("none", "sum"), or g/count ("mean")."""
-    if reduction == "mean":
-        with xp.errstate(invalid="ignore", divide="ignore"):
-            return g / count
-    return g
+    """The gradient reaching each element of the unreduced loss: g itself ("none", "sum"), or g/count ("mean").
+
+    With nothing to average over (every target ignored) the loss is NaN but, as in PyTorch, no
+    element receives a gradient (0 rather than NaN)."""
+    if reduction != "mean":
+        return g
+    return g / count if count else g * 0
 
 
 def _constant_array(value, dtype, what, op):
@@ -190,7 +194,9 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
     if index_mode:
         expected = () if unbatched else batch_shape
         if tdata.shape != expected:
-            hint = " (it looks one-hot: pass its argmax, or convert it to float probabilities)" if tdata.shape == logits.shape else ""
+            hint = ""
+            if tdata.shape == logits.shape:
+                hint = " (it looks one-hot: pass its argmax, or convert it to float probabilities)"
             raise ValueError(
                 f"{op}: class-index target must have shape {expected} for logits of shape {logits.shape}, "
                 f"got {tdata.shape}{hint}"
@@ -199,7 +205,8 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
         if tdata.shape != logits.shape:
             raise ValueError(
                 f"{op}: target has float dtype {tdata.dtype} and shape {tdata.shape}; class-index targets must be "
-                f"integers (e.g. target.astype('int64')) and probability targets must have the logits' shape {logits.shape}"
+                f"integers (e.g. target.astype('int64')) and probability targets must have the logits' shape "
+                f"{logits.shape}"
             )
         if ignore_index is not None:
             raise ValueError(f"{op}: ignore_index is only supported for class-index targets, not probability targets")
@@ -214,14 +221,14 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
     eps_c = label_smoothing / n_classes
 
     if index_mode:
-        y = tdata.reshape(-1)
+        y = tdata.reshape(-1).astype(xp.intp, copy=False)  # uint8 or int32 labels: index arithmetic in intp
         keep = None
         if ignore_index is not None:
             keep = y != ignore_index
             y = xp.where(keep, y, 0)
         _check_class_range(y, keep, n_classes, op)
-        rows = xp.arange(m)
-        per = lse[:, 0] - shifted[rows, y]  # -log p(y)
+        picked = xp.arange(m) * n_classes + y  # flat positions of the target logits (faster than [rows, y])
+        per = lse[:, 0] - shifted.take(picked)  # -log p(y)
         w_y = None
         if w is not None:
             w_y = w[y]
@@ -257,35 +264,34 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
     # Class indices: Q = w_y·onehot(y) (mixed with ε/C·w under smoothing), which gives softmax - onehot unweighted.
     def backward(g):
         gi = _upstream(g, reduction, denominator)
-        gi = gi.reshape(-1, 1) if reduction == "none" else gi
-        p = e / s
         g_target = None
         if index_mode:
-            if w is None and not label_smoothing:
-                grad = p
-                grad[rows, y] -= 1  # p is a fresh array, so this is safe
-            else:
-                # Σ_c Q_c = (1 - ε)·w_y + ε/C·Σ_c w_c;  Q = (1 - ε)·w_y·onehot(y) + ε/C·w
-                if w is None:
-                    coef_y = 1 - label_smoothing
-                    grad = p - eps_c  # Σ_c Q_c = 1
-                else:
-                    coef_y = (1 - label_smoothing) * w_y
-                    grad = p * (coef_y + eps_c * w.sum()).reshape(-1, 1)
-                    if label_smoothing:
-                        grad -= eps_c * w
-                grad[rows, y] -= coef_y
+            # r: the upstream gradient of each sample's loss (0 for ignored samples); the per-row factors
+            # are folded together first so the (M, C) array is touched as few times as possible
+            r = gi.reshape(-1) if reduction == "none" else gi
             if keep is not None:
-                grad *= keep.reshape(-1, 1)
+                r = r * keep
+            if w is None:
+                coef_y = 1 - label_smoothing  # Σ_c Q_c = 1
+                total = r
+            else:
+                coef_y = (1 - label_smoothing) * w_y  # Σ_c Q_c = (1 - ε)·w_y + ε/C·Σ_c w_c
+                total = (coef_y + eps_c * w.sum()) * r
+            grad = e * (xp.reshape(total, (-1, 1)) / s)  # (Σ_c Q_c)·softmax·r
+            if label_smoothing:
+                grad -= (eps_c * w if w is not None else eps_c) * xp.reshape(r, (-1, 1))
+            grad.reshape(-1)[picked] -= coef_y * r  # grad is a fresh array, so in place is safe
         else:
-            grad = p * big_q.sum(axis=1, keepdims=True) - big_q
+            r = gi.reshape(-1, 1) if reduction == "none" else gi
+            grad = (e / s * big_q.sum(axis=1, keepdims=True) - big_q) * r
             if target_tensor is not None and target_tensor.requires_grad:
                 # d(-Σ_c w_c((1-ε)q_c + ε/C) log p_c)/dq_c = -(1-ε)·w_c·log p_c
                 gt = log_p * (-(1 - label_smoothing))
                 if w is not None:
                     gt = gt * w
-                g_target = _restore_layout((gt * gi).astype(tdata.dtype, copy=False), z.shape, spatial, unbatched)
-        grad = _restore_layout(grad * gi, z.shape, spatial, unbatched)
+                gt = gt * r
+                g_target = _restore_layout(gt.astype(tdata.dtype, copy=False), z.shape, spatial, unbatched)
+        grad = _restore_layout(grad, z.shape, spatial, unbatched)
         return (grad, g_target) if target_tensor is not None else (grad,)
 
     parents = (logits,) if index_mode or target_tensor is None else (logits, target_tensor)

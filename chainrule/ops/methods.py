@@ -60,6 +60,7 @@ def install():
     T.view = T.reshape
     T.transpose = lambda self, *axes: shape.transpose(self, _shape_args(axes) or None)
     T.permute = lambda self, *axes: shape.permute(self, _shape_args(axes))
+    T.swapaxes = lambda self, axis1, axis2: shape.swapaxes(self, axis1, axis2)
     T.T = property(lambda self: shape.transpose(self))
     T.squeeze = lambda self, axis=None: shape.squeeze(self, axis)
     T.unsqueeze = lambda self, axis: shape.unsqueeze(self, axis)

@@ -100,11 +100,15 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         xp.maximum(out, part, out=out)
     argmax = None
     if x.requires_grad and is_grad_enabled():
-        # index of the first offset (row-major) holding the maximum: later offsets are written
-        # first, so on a tie the earliest one wins, as in PyTorch
+        # index of the first offset (row-major) holding the maximum, as PyTorch picks on ties:
+        # the number of leading offsets that are *not* the maximum (counted with contiguous
+        # comparisons; masked writes such as copyto(where=...) are several times slower)
         argmax = xp.zeros_like(out, dtype=xp.uint8 if len(windows) < 256 else xp.int32)
-        for k in range(len(windows) - 1, -1, -1):
-            xp.copyto(argmax, k, where=stacked[k] == out)
+        not_yet = None
+        for part in stacked[:-1]:
+            below = part != out
+            not_yet = below if not_yet is None else xp.logical_and(not_yet, below, out=not_yet)
+            argmax += not_yet
     del stacked
 
     # d max/dx = 1 for the window element that is the maximum (the first one, in row-major
@@ -113,6 +117,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         exact = _tiles_exactly(x.shape[2:], kernel, stride, padding, out_hw)
         # every pixel is written exactly once when the windows tile the input; otherwise accumulate
         gpad = xp.empty_like(xpad) if exact else xp.zeros_like(xpad)
+        g = _in_layout_of(g, argmax)
         for k, window in enumerate(windows):
             if exact:
                 xp.multiply(g, argmax == k, out=gpad[window])
@@ -121,6 +126,20 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         return (_crop(gpad, padding, x.shape[2:]),)
 
     return result(out, (x,), backward, op)
+
+
+def _in_layout_of(array, like):
+    """``array`` with the memory layout (axis order) of ``like``: one copy when they differ.
+
+    Ufuncs over operands of different layouts cannot stream through memory; one up-front
+    copy is cheaper than several such mixed-layout passes.
+    """
+    order = [sorted(range(a.ndim), key=lambda axis: -a.strides[axis]) for a in (array, like)]
+    if order[0] == order[1] or array.ndim != like.ndim:
+        return array
+    copy = xp.empty_like(like, dtype=array.dtype)
+    copy[...] = array
+    return copy
 
 
 def _crop(array, padding, hw):

@@ -235,14 +235,21 @@ def _norm(array):
 
 
 # ---------------------------------------------------------------------------- LSTM
-# Gate pre-activations are scaled so that ONE tanh over all four gates gives every
-# nonlinearity: sigmoid(a) = ½·tanh(a/2) + ½, so the i, f, o pre-activations are halved,
-# the g pre-activation is not, and after the tanh i, f, o get ·½ + ½.
-def _gate_constants(pattern, dtype):
-    """Per-gate (pre-scale, post-scale, post-shift) column vectors; pattern: 's' sigmoid, 't' tanh."""
-    pre = xp.asarray([[0.5] if p == "s" else [1.0] for p in pattern], dtype=dtype)
-    shift = xp.asarray([[0.5] if p == "s" else [0.0] for p in pattern], dtype=dtype)
-    return pre, pre, shift  # post-scale equals pre-scale: ½ for a sigmoid, 1 for a tanh
+# The gate nonlinearities in three whole-block operations: every sigmoid gate is computed as
+# σ(A) = 1 / (1 + exp(-A)) and the tanh gate as tanh(A) = 2·σ(2A) - 1, so the pre-activations
+# are scaled once by -1 (sigmoid gates) or -2 (tanh gate); then exp, +1 and reciprocal give σ
+# for all gates at once, and the tanh gate gets ·2 - 1. (exp overflows to inf for A << 0, and
+# 1 / (1 + inf) = 0 is the right limit, so that overflow warning is silenced.)
+def _gate_scale(pattern, dtype):
+    """Per-gate pre-activation scale, a column vector: -1 for a sigmoid gate ('s'), -2 for a tanh gate ('t')."""
+    return xp.asarray([[-1.0] if p == "s" else [-2.0] for p in pattern], dtype=dtype)
+
+
+def _sigmoid_(a):
+    """In place: a <- 1 / (1 + exp(a)), i.e. σ(A) for a = -A."""
+    xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
 
 
 def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None, reverse=False,
@@ -261,7 +268,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     )
     dtype = x.dtype
     walk = _Walk("lstm", lengths, T, B, reverse, dtype)
-    pre, post, shift = _gate_constants("ssts", dtype)
+    pre = _gate_scale("ssts", dtype)
 
     # All input projections in one product; G holds the (scaled) gate pre-activations and,
     # after each step, that step's gate values i, f, g, o.
@@ -281,24 +288,26 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
     hh = xp.empty((B, 4, H), dtype=dtype)
     ig = xp.empty((B, H), dtype=dtype)
-    for t in walk.steps:
-        n = walk.active[t]
-        p, q = walk.slots(t)
-        if n < B:  # finished (or not yet started) sequences carry their state through
-            hs[q, n:] = hs[p, n:]
-            cs[q, n:] = cs[p, n:]
-        a = G[t, :n]
-        xp.matmul(hs[p, :n], w_hh_scaled_t, out=hh[:n].reshape(n, 4 * H))
-        a += hh[:n]
-        xp.tanh(a, out=a)
-        a *= post
-        a += shift  # a = [i, f, g, o]
-        c = cs[q, :n]
-        xp.multiply(a[:, 1], cs[p, :n], out=c)
-        xp.multiply(a[:, 0], a[:, 2], out=ig[:n])
-        c += ig[:n]  # c' = f·c + i·g
-        xp.tanh(c, out=tanh_c[t, :n])
-        xp.multiply(a[:, 3], tanh_c[t, :n], out=hs[q, :n])  # h' = o·tanh(c')
+    with xp.errstate(over="ignore"):
+        for t in walk.steps:
+            n = walk.active[t]
+            p, q = walk.slots(t)
+            if n < B:  # finished (or not yet started) sequences carry their state through
+                hs[q, n:] = hs[p, n:]
+                cs[q, n:] = cs[p, n:]
+            a = G[t, :n]
+            xp.matmul(hs[p, :n], w_hh_scaled_t, out=hh[:n].reshape(n, 4 * H))
+            a += hh[:n]
+            _sigmoid_(a)
+            g = a[:, 2]
+            g *= 2
+            g -= 1  # a = [i, f, g, o]
+            c = cs[q, :n]
+            xp.multiply(a[:, 1], cs[p, :n], out=c)
+            xp.multiply(a[:, 0], g, out=ig[:n])
+            c += ig[:n]  # c' = f·c + i·g
+            xp.tanh(c, out=tanh_c[t, :n])
+            xp.multiply(a[:, 3], tanh_c[t, :n], out=hs[q, :n])  # h' = o·tanh(c')
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
     h_n = walk.rows_out(hs[walk.last])
@@ -381,45 +390,45 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     )
     dtype = x.dtype
     walk = _Walk("gru", lengths, T, B, reverse, dtype)
-    pre, post, shift = _gate_constants("sst", dtype)
+    pre = _gate_scale("ss", dtype)
 
-    # G: input projections W_i·x + b_i (r, z scaled by ½, see _gate_constants); after each step
-    # it holds that step's r, z, n.  HW: the recurrent projections W_h·h + b_h of every step
-    # (unscaled n part W_hn h + b_hn is needed by the backward).
+    # G: input projections W_i·x + b_i (r, z parts scaled by -1, see _gate_scale); after each
+    # step it holds that step's r, z, n.  HW: the recurrent projections W_h·h + b_h of every
+    # step, r, z parts scaled likewise (the backward needs the unscaled n part W_hn h + b_hn).
     xs = walk.sequence_in(x.data, batch_first)
     G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, 3, H)
     if b_ih is not None:
         G += b_ih.data.reshape(3, H)
-    G *= pre
-    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(3, H, H) * pre[:, :, None]).reshape(3 * H, H).T)
-    b_hh_scaled = None if b_hh is None else b_hh.data.reshape(3, H) * pre
+    G[:, :, :2] *= pre
+    scale = xp.concatenate([pre, xp.ones((1, 1), dtype=dtype)])  # the n part stays unscaled
+    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(3, H, H) * scale[:, :, None]).reshape(3 * H, H).T)
+    b_hh_scaled = None if b_hh is None else b_hh.data.reshape(3, H) * scale
 
     hs = xp.empty((T + 1, B, H), dtype=dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
-    for t in walk.steps:
-        n = walk.active[t]
-        p, q = walk.slots(t)
-        if n < B:
-            hs[q, n:] = hs[p, n:]
-        hw = HW[t, :n]
-        xp.matmul(hs[p, :n], w_hh_scaled_t, out=hw.reshape(n, 3 * H))
-        if b_hh_scaled is not None:
-            hw += b_hh_scaled
-        a = G[t, :n]
-        rz = a[:, :2]
-        rz += hw[:, :2]
-        xp.tanh(rz, out=rz)
-        rz *= post[:2]
-        rz += shift[:2]  # r, z
-        xp.multiply(a[:, 0], hw[:, 2], out=rh[:n])
-        a[:, 2] += rh[:n]
-        xp.tanh(a[:, 2], out=a[:, 2])  # n = tanh(W_in x + b_in + r·(W_hn h + b_hn))
-        h = hs[q, :n]
-        xp.subtract(hs[p, :n], a[:, 2], out=h)
-        h *= a[:, 1]
-        h += a[:, 2]  # h' = n + z·(h - n)
+    with xp.errstate(over="ignore"):
+        for t in walk.steps:
+            n = walk.active[t]
+            p, q = walk.slots(t)
+            if n < B:
+                hs[q, n:] = hs[p, n:]
+            hw = HW[t, :n]
+            xp.matmul(hs[p, :n], w_hh_scaled_t, out=hw.reshape(n, 3 * H))
+            if b_hh_scaled is not None:
+                hw += b_hh_scaled
+            a = G[t, :n]
+            rz = a[:, :2]
+            rz += hw[:, :2]
+            _sigmoid_(rz)  # r, z
+            xp.multiply(a[:, 0], hw[:, 2], out=rh[:n])
+            a[:, 2] += rh[:n]
+            xp.tanh(a[:, 2], out=a[:, 2])  # n = tanh(W_in x + b_in + r·(W_hn h + b_hn))
+            h = hs[q, :n]
+            xp.subtract(hs[p, :n], a[:, 2], out=h)
+            h *= a[:, 1]
+            h += a[:, 2]  # h' = n + z·(h - n)
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
     h_n = walk.rows_out(hs[walk.last])

@@ -13,7 +13,7 @@ from ..tensor import Tensor, as_tensor, result
 from .broadcast import unbroadcast
 
 __all__ = [
-    "reshape", "transpose", "permute", "squeeze", "unsqueeze", "flatten",
+    "reshape", "transpose", "permute", "swapaxes", "squeeze", "unsqueeze", "flatten",
     "expand", "concat", "stack", "split", "pad",
 ]
 
@@ -125,6 +125,15 @@ def transpose(a, axes=None):
 def permute(a, axes):
     """Reorder the axes: output axis i is input axis ``axes[i]`` (``axes`` lists every axis once)."""
     return _permute(as_tensor(a), axes, "permute")
+
+
+def swapaxes(a, axis1, axis2):
+    """Exchange two axes (what ``torch.transpose(x, dim0, dim1)`` does)."""
+    a = as_tensor(a)
+    axes = list(range(a.ndim))
+    first, second = _axis(axis1, a.ndim, "swapaxes"), _axis(axis2, a.ndim, "swapaxes")
+    axes[first], axes[second] = axes[second], axes[first]
+    return _permute(a, axes, "swapaxes")
 
 
 def _permute(a, axes, op):

@@ -72,11 +72,11 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**step)
         bias2_sqrt = (1.0 - beta2**step) ** 0.5
         # p -= step_size * m / (sqrt(v) / bias2_sqrt + eps)
+        #    = (step_size * bias2_sqrt) * m / (sqrt(v) + eps * bias2_sqrt): one pass (a division) fewer
         xp.sqrt(v, out=s2)
-        s2 /= bias2_sqrt
-        s2 += eps
+        s2 += eps * bias2_sqrt
         xp.divide(m, s2, out=s2)
-        s2 *= step_size
+        s2 *= step_size * bias2_sqrt
         p -= s2
 
 

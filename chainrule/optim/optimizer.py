@@ -246,6 +246,23 @@ class Optimizer:
                     segments.extend(pack.grad[lo:hi] for lo, hi in pack.active_segments(active))
         return _clip.clip_segments_(segments, max_norm, norm_type, error_if_nonfinite)
 
+    def grad_square_sum(self):
+        """Σ g² over every gradient the next ``step()`` will use, as a Python float.
+
+        A cheap finiteness probe for the fit loop: any NaN or inf gradient makes it non-finite. It is
+        one BLAS dot product per flat buffer (faster than a sum per parameter); a huge but finite
+        gradient can overflow it to inf too, so a caller that finds it non-finite confirms elementwise.
+        """
+        total = 0.0
+        for packs in self._packs:
+            for pack in packs:
+                active = pack.sync()
+                segments = [pack.grad] if active is None else [pack.grad[lo:hi] for lo, hi in
+                                                               pack.active_segments(active)]
+                for segment in segments:
+                    total += float(xp.dot(segment, segment))
+        return total
+
     # ---------------------------------------------------------------- state
     @property
     def state(self):

@@ -38,6 +38,11 @@ def resolve_mode(mode, monitor):
     if mode != "auto":
         return mode
     name = monitor[4:] if monitor.startswith("val_") else monitor
+    from ..evaluate.metrics import METRICS  # the registry knows each metric's direction
+
+    greater_is_better = getattr(METRICS.get(name), "greater_is_better", None)
+    if greater_is_better is not None:
+        return "max" if greater_is_better else "min"
     return "max" if name.lower() in _HIGHER_IS_BETTER or name.lower().endswith("accuracy") else "min"
 
 

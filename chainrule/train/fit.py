@@ -57,7 +57,7 @@ class Trainer:
             raise ValueError(f"fit: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
         self.clip_grad_norm = clip_grad_norm
         self.check_finite = bool(check_finite)
-        self.params_list = [p for p in model.parameters() if p.requires_grad]
+        self.parameters = [p for p in model.parameters() if p.requires_grad]
         self.dtype = _model_dtype(model)
         self._optimizer_spec = (optimizer, lr)
         self.optimizer = None
@@ -67,6 +67,7 @@ class Trainer:
         self.stop_training = False
         self.epoch = None
         self._buffer_slots = None
+        self._probe_owner = self._probe = None  # see _gradient_probe
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -84,13 +85,13 @@ class Trainer:
             if key not in _OPTIMIZERS:
                 raise ValueError(f"fit: unknown optimizer {optimizer!r}; known: {', '.join(_OPTIMIZERS)} "
                                  "or a chainrule.optim optimizer instance")
-            if not self.params_list:
+            if not self.parameters:
                 raise ValueError("fit: the model has no trainable parameters")
             from .. import optim
 
             lr = _DEFAULT_LR.get(key) if lr is None else lr
             kwargs = {} if lr is None else {"lr": lr}
-            return getattr(optim, _OPTIMIZERS[key])(self.params_list, **kwargs)
+            return getattr(optim, _OPTIMIZERS[key])(self.parameters, **kwargs)
         if optimizer is None or not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
             raise TypeError(f"fit: optimizer must be a name ({', '.join(_OPTIMIZERS)}) or an optimizer instance, "
                             f"got {type(optimizer).__name__}")
@@ -145,12 +146,28 @@ class Trainer:
         if self.clip_grad_norm is not None:
             grad_check = self._clip(self.clip_grad_norm)
         elif check:
-            grad_check = _gradient_sum(self.params_list)
-        if check and not math.isfinite(grad_check) and not _gradients_finite(self.params_list):
+            grad_check = self._gradient_probe()
+        if check and not math.isfinite(grad_check) and not _gradients_finite(self.parameters):
             self._restore_buffers()
             raise self._non_finite("gradient", grad_check, epoch, batch, x_batch, y_batch)
         self.optimizer.step()
         return value, output.data if isinstance(output, Tensor) else output
+
+    def _gradient_probe(self):
+        """A number that is finite when every gradient is (barring overflow, which the exact check rules out).
+
+        When the optimizer keeps all the trainable parameters' gradients in flat buffers, that is one BLAS
+        dot product per buffer (``grad_square_sum``); otherwise a sum per parameter.
+        """
+        optimizer = self.optimizer
+        if self._probe_owner is not optimizer:  # decided once per optimizer
+            self._probe_owner = optimizer
+            probe = getattr(optimizer, "grad_square_sum", None)
+            covered = {id(p) for group in getattr(optimizer, "param_groups", ()) for p in group["params"]}
+            self._probe = probe if probe is not None and all(id(p) in covered for p in self.parameters) else None
+        if self._probe is not None:
+            return self._probe()
+        return _gradient_sum(self.parameters)
 
     def _clip(self, max_norm):
         """Clip the global gradient norm to ``max_norm``; returns the norm before clipping."""
@@ -158,12 +175,12 @@ class Trainer:
         if clip is None:
             from ..optim.clip import clip_grad_norm_
 
-            return float(clip_grad_norm_(self.params_list, max_norm))
+            return float(clip_grad_norm_(self.parameters, max_norm))
         return float(clip(max_norm))
 
     def _restore_buffers(self):
         for module, name, backup in self._buffer_slots or ():
-            setattr(module, name, backup.copy())
+            xp.copyto(getattr(module, name), backup)  # in place: whatever holds the buffer sees the rollback
 
     def _non_finite(self, quantity, value, epoch, batch, x_batch, y_batch):
         steps = self.params.get("steps", "?")
@@ -267,6 +284,11 @@ class Trainer:
         loss_sum = 0.0
         weight_sum = 0.0
         metric_sums = [0.0] * len(self.metrics)
+        # metrics that are not means over samples (F1, ROC-AUC, R²: ``batchwise = False``) are computed
+        # once per epoch over all of its outputs and targets, which are kept for them
+        batchwise = [getattr(metric, "batchwise", True) for _, metric in self.metrics]
+        keep_outputs = not all(batchwise)
+        epoch_targets, epoch_outputs = [], []
         count = 0
         step = self.train_step
         batch_begin, batch_end = callbacks.wants_batch_begin, callbacks.wants_batch_end
@@ -280,8 +302,14 @@ class Trainer:
             batch_weight = float(w_batch.sum()) if w_batch is not None else size
             loss_sum += value * batch_weight
             weight_sum += batch_weight
-            for i, (_, metric) in enumerate(self.metrics):
-                metric_sums[i] += metric(y_batch, _host(output)) * size
+            if self.metrics:
+                host = _host(output)
+                for i, (_, metric) in enumerate(self.metrics):
+                    if batchwise[i]:
+                        metric_sums[i] += metric(y_batch, host) * size
+                if keep_outputs:
+                    epoch_targets.append(numpy.array(y_batch, copy=True))
+                    epoch_outputs.append(_copy(host))
             count += size
             del output
             if batch_end:
@@ -289,8 +317,14 @@ class Trainer:
             if self.stop_training:
                 break
         logs = {"loss": loss_sum / weight_sum if weight_sum else float("nan")}
-        for (name, _), total in zip(self.metrics, metric_sums):
-            logs[name] = total / count if count else float("nan")
+        all_targets = all_outputs = None
+        if keep_outputs and epoch_outputs:
+            all_targets, all_outputs = numpy.concatenate(epoch_targets), _concatenate(epoch_outputs)
+        for i, ((name, metric), total) in enumerate(zip(self.metrics, metric_sums)):
+            if batchwise[i]:
+                logs[name] = total / count if count else float("nan")
+            else:
+                logs[name] = float(metric(all_targets, all_outputs)) if all_outputs is not None else float("nan")
         return logs
 
     # ------------------------------------------------------------- evaluation
@@ -435,8 +469,11 @@ def fit(model, x, y, loss="cross_entropy", optimizer="adam", lr=None, epochs=10,
     validation_data : tuple
         ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``; instead of ``validation_split``.
     metrics : list of str or callable
-        Names registered in ``chainrule.evaluate.metrics`` (``"accuracy"``, ``"mse"``, ``"mae"``) or
-        functions ``metric(y_true, outputs) -> float``.
+        Names registered in ``chainrule.evaluate.metrics`` (``"accuracy"``, ``"top_k_accuracy"``,
+        ``"log_loss"``, ``"precision"``, ``"recall"``, ``"f1"``, ``"roc_auc"``, ``"mse"``, ``"rmse"``,
+        ``"mae"``, ``"r2"``, ...) or functions ``metric(y_true, outputs) -> float``. Means over samples
+        are averaged over the epoch's batches; metrics marked ``batchwise = False`` (F1, ROC-AUC, R²...)
+        are computed once per epoch on all its outputs.
     callbacks : list of Callback
     shuffle : bool
         Reshuffle the training samples every epoch.
@@ -530,6 +567,17 @@ def _host(output):
     if isinstance(output, tuple):
         return tuple(_host(part) for part in output)
     return to_numpy(output.data if isinstance(output, Tensor) else output)
+
+
+def _copy(output):
+    return tuple(_copy(part) for part in output) if isinstance(output, tuple) else numpy.array(output, copy=True)
+
+
+def _concatenate(outputs):
+    """Join per-batch outputs (arrays, or tuples of arrays for several outputs) along the sample axis."""
+    if isinstance(outputs[0], tuple):
+        return tuple(numpy.concatenate(parts) for parts in zip(*outputs))
+    return numpy.concatenate(outputs)
 
 
 def _num_samples(x):

@@ -51,3 +51,17 @@ def test_bad_history():
         diagnose({"val_loss": [1.0]})
     with pytest.raises(ValueError, match="NaN"):
         diagnose({"loss": [1.0, float("nan")]})
+
+
+def test_training_loss_creeping_towards_zero_is_not_still_learning():
+    # 0.004 -> 0.002 halves the loss, but next to a starting loss of 2.0 the network has finished
+    # learning the training set: a flat validation loss makes this a good fit, not "not converged"
+    train = np.r_[np.geomspace(2.0, 0.004, 30), np.geomspace(0.004, 0.002, 10)]
+    val = np.r_[np.geomspace(2.0, 0.3, 30), np.full(10, 0.3)]
+    result = diagnose({"loss": list(train), "val_loss": list(val)})
+    assert result.verdict == "good_fit", str(result)
+    assert result.evidence["train_slope"] < 0.01
+    # halving a loss that is still a fifth of the starting one is still learning
+    train = np.r_[np.geomspace(2.0, 0.4, 30), np.geomspace(0.4, 0.2, 10)]
+    result = diagnose({"loss": list(train), "val_loss": list(train + 0.1)})
+    assert result.verdict == "not_converged", str(result)

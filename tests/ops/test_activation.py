@@ -101,7 +101,9 @@ def test_gradient_at_exactly_zero_matches_torch(name, fn, torch_name, kwargs, co
 def test_softplus_exactly_at_threshold_matches_torch(compare_torch, torch):
     # beta·x == threshold stays on the smooth side (PyTorch switches to x only above it)
     x = np.array([[1.5, 10.0, 20.0, 21.0]])
-    compare_torch(lambda t: softplus(t, beta=2.0, threshold=3.0), lambda t: torch.nn.functional.softplus(t, 2.0, 3.0), x[:, :1])
+    compare_torch(
+        lambda t: softplus(t, beta=2.0, threshold=3.0), lambda t: torch.nn.functional.softplus(t, 2.0, 3.0), x[:, :1]
+    )
     compare_torch(softplus, torch.nn.functional.softplus, x)
 
 

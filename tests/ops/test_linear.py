@@ -68,5 +68,6 @@ def test_input_shape_mismatch_names_op_and_shapes():
 def test_weight_and_bias_shape_errors():
     with pytest.raises(ValueError, match=r"linear: weight must be 2-D \(out_features, in_features\), got shape \(3,\)"):
         linear(np.zeros((4, 3), np.float32), np.zeros(3, np.float32))
-    with pytest.raises(ValueError, match=r"linear: bias must have shape \(2,\) for weight of shape \(2, 3\), got \(3,\)"):
+    message = r"linear: bias must have shape \(2,\) for weight of shape \(2, 3\), got \(3,\)"
+    with pytest.raises(ValueError, match=message):
         linear(np.zeros((4, 3), np.float32), np.zeros((2, 3), np.float32), np.zeros(3, np.float32))

@@ -174,6 +174,31 @@ def test_cross_entropy_accepts_an_integer_tensor_target(rng):
     np.testing.assert_allclose(a.item(), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_cross_entropy_accepts_any_integer_label_dtype(dtype, rng):
+    logits = rng.standard_normal((3, 4)).astype(np.float32)
+    z = cr.Tensor(logits, requires_grad=True)
+    loss = cross_entropy(z, np.array([3, 0, 2], dtype=dtype), label_smoothing=0.1)
+    loss.backward()
+    reference = cross_entropy(logits, np.array([3, 0, 2]), label_smoothing=0.1)
+    assert loss.dtype == z.grad.dtype == np.float32
+    np.testing.assert_allclose(loss.item(), reference.item())
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch(torch):
+    logits = np.zeros((2, 3), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours_logits = cr.Tensor(logits, requires_grad=True)
+        ours = cross_entropy(ours_logits, np.array([1, 1]), ignore_index=1)
+        ours.backward()
+    t_logits = torch.from_numpy(logits).requires_grad_()
+    theirs = torch.nn.functional.cross_entropy(t_logits, torch.tensor([1, 1]), ignore_index=1)
+    theirs.backward()
+    assert np.isnan(ours.item()) and np.isnan(theirs.item())
+    np.testing.assert_array_equal(ours_logits.grad, t_logits.grad.numpy())  # no sample gets a gradient
+
+
 def test_cross_entropy_gradient_is_softmax_minus_onehot(rng):
     logits = rng.standard_normal((4, 3))
     target = np.array([2, 0, 1, 1])
@@ -244,7 +269,9 @@ def test_cross_entropy_large_logits_are_finite_and_match_torch(compare_torch, to
         warnings.simplefilter("error")
         (out,) = compare_torch(
             lambda z: cross_entropy(z, target, reduction="none", label_smoothing=0.1),
-            lambda z: torch.nn.functional.cross_entropy(z, torch.from_numpy(target), reduction="none", label_smoothing=0.1),
+            lambda z: torch.nn.functional.cross_entropy(
+                z, torch.from_numpy(target), reduction="none", label_smoothing=0.1
+            ),
             logits,
             rtol=1e-5,
             atol=1e-3,
@@ -336,7 +363,8 @@ def test_bce_accepts_integer_targets_and_stays_float32():
 # ------------------------------------------------------------------------ errors
 def test_cross_entropy_target_out_of_range_names_value_and_classes():
     logits = np.zeros((3, 4), np.float32)
-    with pytest.raises(ValueError, match=r"cross_entropy: target class 4 is out of range for 4 classes \(valid: 0 to 3\)"):
+    message = r"cross_entropy: target class 4 is out of range for 4 classes \(valid: 0 to 3\)"
+    with pytest.raises(ValueError, match=message):
         cross_entropy(logits, np.array([0, 4, 1]))
     with pytest.raises(ValueError, match="target class -1 is out of range for 4 classes"):
         cross_entropy(logits, np.array([0, -1, 1]))
@@ -373,7 +401,8 @@ def test_bce_shape_errors():
         ValueError, match=r"binary_cross_entropy_with_logits: logits shape \(4, 1\) and target shape \(4,\) must match"
     ):
         binary_cross_entropy_with_logits(np.zeros((4, 1), np.float32), np.zeros(4, np.float32))
-    with pytest.raises(ValueError, match=r"pos_weight of shape \(2,\) cannot be broadcast to the logits' shape \(4, 3\)"):
+    message = r"pos_weight of shape \(2,\) cannot be broadcast to the logits' shape \(4, 3\)"
+    with pytest.raises(ValueError, match=message):
         binary_cross_entropy_with_logits(np.zeros((4, 3), np.float32), np.zeros((4, 3)), pos_weight=np.ones(2))
     with pytest.raises(ValueError, match="reduction must be"):
         binary_cross_entropy_with_logits(np.zeros(2, np.float32), np.zeros(2), reduction=None)

@@ -23,6 +23,8 @@ CASES = {
     "transpose_axes": ([(2, 3, 4)], lambda x: sh.transpose(x, (1, 0, 2)), lambda T, x: x.permute(1, 0, 2)),
     "permute": ([(2, 3, 4)], lambda x: sh.permute(x, (2, 0, 1)), lambda T, x: x.permute(2, 0, 1)),
     "permute_negative": ([(2, 3, 4)], lambda x: x.permute(-1, 0, -2), lambda T, x: x.permute(-1, 0, -2)),
+    "swapaxes": ([(2, 3, 4)], lambda x: sh.swapaxes(x, 0, -1), lambda T, x: x.transpose(0, -1)),
+    "swapaxes_method": ([(2, 3, 4)], lambda x: x.swapaxes(1, 2), lambda T, x: x.transpose(1, 2)),
     "squeeze_all": ([(2, 1, 3, 1)], sh.squeeze, lambda T, x: x.squeeze()),
     "squeeze_axis": ([(2, 1, 3, 1)], lambda x: sh.squeeze(x, 1), lambda T, x: x.squeeze(1)),
     "squeeze_negative": ([(2, 1, 3, 1)], lambda x: x.squeeze(-1), lambda T, x: x.squeeze(-1)),

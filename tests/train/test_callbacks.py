@@ -326,3 +326,13 @@ def test_json_logger_holds_the_history_after_every_epoch(blobs, tmp_path):
     assert data["history"] == history.history
     assert data["params"]["epochs"] == 3
     assert [p.name for p in tmp_path.iterdir()] == ["log.json"]  # no temporary files left behind
+
+
+@pytest.mark.parametrize("monitor, expected", [
+    ("val_loss", "min"), ("loss", "min"), ("val_accuracy", "max"), ("val_roc_auc", "max"), ("f1_macro", "max"),
+    ("precision_weighted", "max"), ("val_r2", "max"), ("val_mse", "min"), ("val_log_loss", "min"),
+])
+def test_auto_mode_follows_metric_direction(monitor, expected):
+    from chainrule.train.callbacks import resolve_mode
+
+    assert resolve_mode("auto", monitor) == expected

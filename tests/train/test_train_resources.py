@@ -8,7 +8,6 @@ import tracemalloc
 
 import numpy as np
 
-import chainrule
 from chainrule.tensor import Tensor
 from chainrule.train import Callback, fit
 from conftest import mlp

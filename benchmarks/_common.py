@@ -1,0 +1,181 @@
+"""Helpers shared by the benchmark modules: timing, threads, peer detection, machine description, memory.
+
+Timing rule used everywhere: the implementations being compared run *interleaved* (round-robin, one
+repeat of each in turn, the starting one rotating), after a warm-up, and each reports the median of
+its repeats. On a shared machine a burst of load then hits every column alike instead of one.
+"""
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- timing
+def interleaved(fns, repeats, warmup=1):
+    """Run each callable ``warmup`` times, then ``repeats`` rounds of all of them in rotating order.
+
+    Returns one list of durations (seconds) per callable. A callable may return a number, which is then
+    taken as its own duration (for code that times only part of what it does).
+    """
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
+    order = list(range(len(fns)))
+    for r in range(repeats):
+        rotated = order[r % len(order):] + order[: r % len(order)]
+        for i in rotated:
+            start = time.perf_counter()
+            reported = fns[i]()
+            elapsed = time.perf_counter() - start
+            times[i].append(reported if isinstance(reported, float) else elapsed)
+    return times
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+# -------------------------------------------------------------------------- threads
+def blas_threads():
+    """How many threads NumPy's BLAS uses: threadpoolctl's answer if installed, else os.cpu_count()."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return os.cpu_count() or 1
+    counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
+    return max(counts) if counts else (os.cpu_count() or 1)
+
+
+def limit_blas_threads(n):
+    """Limit NumPy's BLAS to ``n`` threads for the rest of the process (needs threadpoolctl; else the
+    environment variables, which only act on processes started afterwards). Returns True if applied."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    import numpy  # noqa: F401  (threadpoolctl only limits libraries already loaded)
+
+    # kept alive for the whole run: threadpool_limits restores the old limits when collected
+    limit_blas_threads.handle = threadpool_limits(limits=n, user_api="blas")
+    return True
+
+
+# ---------------------------------------------------------------------------- peers
+def installed(module):
+    """Whether ``module`` can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def version_of(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def import_torch(threads):
+    """torch with ``threads`` intra-op threads, or None when not installed."""
+    if not installed("torch"):
+        return None
+    import torch
+
+    torch.set_num_threads(threads)
+    return torch
+
+
+# -------------------------------------------------------------------------- machine
+def machine_info():
+    """What the numbers were measured on: CPU model, cores, load, library versions, BLAS."""
+    info = {
+        "cpu": _cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": version_of("numpy"),
+        "torch": version_of("torch"),
+        "scikit-learn": version_of("scikit-learn"),
+        "blas": _blas_description(),
+        "blas_threads": blas_threads(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+    if hasattr(os, "getloadavg"):
+        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    return info
+
+
+def _cpu_model():
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return platform.processor() or "unknown"
+
+
+def _blas_description():
+    try:
+        from threadpoolctl import threadpool_info
+
+        for entry in threadpool_info():
+            if entry.get("user_api") == "blas":
+                return f"{entry.get('internal_api')} {entry.get('version')} ({entry.get('architecture')})"
+    except ImportError:
+        pass
+    try:
+        import numpy
+
+        config = numpy.show_config(mode="dicts")
+        blas = config.get("Build Dependencies", {}).get("blas", {})
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:  # numpy < 1.25 has no mode="dicts"
+        return "unknown"
+
+
+# ------------------------------------------------------------------- subprocess runs
+def run_child(module, args, timeout=900):
+    """Run ``python -m benchmarks.<module> <args>`` from the repository root; return its last stdout
+    line parsed as JSON (the child prints one JSON object last), or ``{"error": ...}``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"error": f"exit {done.returncode}: {tail[0][:200]}"}
+    try:
+        return json.loads(lines[-1])
+    except json.JSONDecodeError:
+        return {"error": f"unexpected output: {lines[-1][:200]}"}
+
+
+def peak_rss_mb():
+    """Peak resident set size of this process so far, in MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def emit(obj):
+    """A child's result: one JSON line, last on stdout."""
+    print(json.dumps(obj), flush=True)
