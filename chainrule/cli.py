@@ -139,8 +139,11 @@ def build_parser():
     data.add_argument("--validation-split", type=_fraction_or_zero, default=0.1, metavar="FRACTION",
                       help="share of the training rows held out for the validation loss per epoch (default 0.1; "
                            "0: none)")
-    data.add_argument("--no-augment", action="store_true",
-                      help="digits: do not add one-pixel shifted copies of the training images")
+    data.add_argument("--augment", dest="augment", action="store_true", default=None,
+                      help="digits: add one-pixel shifted copies of the training images (default for --model mlp)")
+    data.add_argument("--no-augment", dest="augment", action="store_false",
+                      help="digits: train on the images as they are (default for --model cnn, whose pooling "
+                           "already tolerates small shifts)")
     model = train.add_argument_group("model")
     model.add_argument("--model", choices=["mlp", "cnn"], default="mlp",
                        help="mlp (default) or cnn (digits only: a small CNN on the 1x8x8 images)")
@@ -174,6 +177,8 @@ def build_parser():
     evaluate.add_argument("--data", required=True, metavar="FILE.csv", help="a CSV file with the feature columns")
     evaluate.add_argument("--target", metavar="COLUMN",
                           help="the target column (default: the one the model was trained on)")
+    evaluate.add_argument("--report", metavar="FILE.html",
+                          help="where to write the HTML report (default: report-<data name>.html beside the model)")
 
     predict = commands.add_parser("predict", parents=[common], help="write a saved model's predictions for a CSV file",
                                   description="Write predictions as CSV: the predicted label or value, and for "
@@ -330,7 +335,8 @@ def _digits_data(args):
     preprocessor.fit(digits_table(x_all[train_rows], y_all[train_rows]))
     x_train, y_train = x_all[train_rows], y_all[train_rows]
     notes = []
-    if not args.no_augment:
+    augment = args.augment if args.augment is not None else args.model == "mlp"
+    if augment:
         x_train, y_train = shifted_copies(x_train, y_train)
         notes.append(f"augmentation: each training image also shifted by one pixel up, down, left and right "
                      f"({len(y_train)} training images; --no-augment to turn off)")
@@ -355,8 +361,8 @@ def _table_data(args):
         raise UserError(f"--target COLUMN is required with --data (which column of {args.data} to predict?)")
     if args.model == "cnn":
         raise UserError("--model cnn works on the digits images only; use --model mlp with --data")
-    if args.no_augment:
-        raise UserError("--no-augment applies to the digits images only")
+    if args.augment is not None:
+        raise UserError("--augment and --no-augment apply to the digits images only")
     table = read_csv(args.data)
     table.column(args.target)  # an unknown target: the error lists the columns
     for column in args.drop + args.categorical:
@@ -390,15 +396,26 @@ def _table_data(args):
             "x_test": preprocessor.transform(test_table), "y_test": preprocessor.transform_target(test_table)}
 
 
-# ------------------------------------------------------------------------------
-# HTML REPORT HOOK (owner: evaluation). `chainrule train` calls this after saving the model;
-# write `<run["out_dir"]>/report.html` here and return its path (or None to skip).
-# `run` holds: out_dir, model, history (train.History), metrics (dict), task,
-# y_true / y_pred (class indices or values in original units), y_proba (None for regression),
-# class_names, source (CSV path or "scikit-learn digits") and the parsed args.
-# ------------------------------------------------------------------------------
-def _write_report(run):
-    return None
+def _write_report(run, path=None):
+    """Write the run's HTML report (metrics, curves, diagnosis, confusion matrix, ROC/PR, model) and
+    return its path; None when matplotlib is not installed (the report is optional).
+
+    ``run`` holds: out_dir, model, history (or None), metrics, task, y_true / y_pred (class indices or
+    values in original units), y_proba (None for regression), class_names and source.
+    """
+    try:
+        import matplotlib  # noqa: F401  (the report's plots need it)
+    except ImportError:
+        return None
+    from .evaluate.report import report
+
+    path = path or os.path.join(run["out_dir"], "report.html")
+    classification = run["task"] == "classification"
+    report(path, metrics=run["metrics"], history=run.get("history"), y_true=run["y_true"],
+           y_pred=run["y_pred"] if classification else None, y_proba=run.get("y_proba"), model=run["model"],
+           task=run["task"], class_names=[str(c) for c in run["class_names"]] if classification else None,
+           title=f"chainrule: {run['source']}")
+    return path
 
 
 def _class_keys(table, target):
@@ -593,13 +610,24 @@ def _evaluate(args):
     target = args.target or preprocessor.target
     table.column(target)
     x = _features(preprocessor, table, input_shape)
-    y_pred, _, values = _predict_arrays(model, x, task, preprocessor)
+    y_pred, proba, values = _predict_arrays(model, x, task, preprocessor)
     if task == "classification":
         metrics = _classification_metrics(preprocessor.transform_target(table, column=target), y_pred)
     else:
         metrics = _regression_metrics(preprocessor.target_values(table, column=target), values)
     print(f"{args.model} on {args.data} ({len(table)} rows, target {target!r}):")
     _print_metrics(metrics)
+    name = os.path.splitext(os.path.basename(args.data))[0] or "data"
+    report_path = args.report or os.path.join(os.path.dirname(os.path.abspath(args.model)), f"report-{name}.html")
+    y_true = preprocessor.transform_target(table, column=target) if task == "classification" else \
+        preprocessor.target_values(table, column=target)
+    written = _write_report({"out_dir": os.path.dirname(report_path), "model": model, "history": None,
+                             "metrics": metrics, "task": task, "y_true": y_true,
+                             "y_pred": y_pred if task == "classification" else values, "y_proba": proba,
+                             "class_names": preprocessor.classes_ if task == "classification" else None,
+                             "source": f"{os.path.basename(args.model)} on {args.data}"}, report_path)
+    if written:
+        print(f"report: {written}")
 
 
 def _predict(args):

@@ -1,6 +1,7 @@
 """The ``chainrule`` command (chainrule/cli.py): train / evaluate / predict, in-process and as a real process."""
 
 import csv
+import io as _io
 import json
 import os
 import re
@@ -76,7 +77,23 @@ def test_default_digits_command_reaches_97_percent_as_a_real_process(tmp_path):
     assert re.search(r"^elapsed [0-9.]+ s", out, re.M)
     assert f"saved model, history and metrics to run{os.sep}" in out
     assert sorted(os.listdir(tmp_path / "run")) == ["history.csv", "history.json", "metrics.json",
-                                                    "model.safetensors"]
+                                                    "model.safetensors", "report.html"]
+    assert f"(report: run{os.sep}report.html)" in out
+    _check_report(tmp_path / "run" / "report.html", n_images=4)
+
+
+def _check_report(path, n_images):
+    """The HTML report renders: its embedded PNGs decode and it holds the metrics table."""
+    import base64
+
+    from matplotlib.image import imread
+
+    document = path.read_text(encoding="utf-8")
+    assert "<table class='metrics'>" in document and "<th>accuracy</th>" in document
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', document)
+    assert len(images) == n_images
+    for data in images:
+        assert imread(_io.BytesIO(base64.b64decode(data)), format="png").shape[0] > 100
 
 
 def test_digits_in_process_saves_a_usable_model_and_history(tmp_path, capsys):
@@ -112,6 +129,8 @@ def test_digits_in_process_saves_a_usable_model_and_history(tmp_path, capsys):
     assert len(predicted) == 50 and np.mean(predicted == y[:50]) > 0.8
     code, out, err = run(capsys, "evaluate", out_dir / "model.safetensors", "--data", pixels)
     assert code == 0 and metric(out, "accuracy") == pytest.approx(np.mean(predicted == y[:50]))
+    assert f"report: {out_dir / 'report-pixels.html'}" in out
+    _check_report(out_dir / "report-pixels.html", n_images=3)  # no training curves when evaluating
 
 
 def test_cnn_on_the_digit_images(tmp_path, capsys):

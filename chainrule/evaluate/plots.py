@@ -85,7 +85,9 @@ def _one_vs_rest(y_true, y_score):
         yield "positive class", (y_true == 1).astype(int), y_score[:, 1]
     else:
         for c in range(y_score.shape[1]):
-            yield f"class {c}", (y_true == c).astype(int), y_score[:, c]
+            truth = (y_true == c).astype(int)
+            if 0 < truth.sum() < truth.size:  # a curve needs both positives and negatives
+                yield f"class {c}", truth, y_score[:, c]
 
 
 def plot_roc(y_true, y_score):

@@ -38,3 +38,13 @@ def test_every_plot_renders():
 def test_plot_history_needs_a_loss():
     with pytest.raises(ValueError, match="no 'loss'"):
         plots.plot_history({"accuracy": [0.5]})
+
+
+def test_roc_skips_classes_absent_from_y_true():
+    # three probability columns but only classes 0 and 1 in the evaluation data: one curve per class present
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, 50)
+    figure = plots.plot_roc(y_true, rng.dirichlet(np.ones(3), 50))
+    labels = [line.get_label() for line in figure.axes[0].get_lines()]
+    assert len(labels) == 3  # two classes and the chance line
+    assert labels[0].startswith("class 0 (AUC") and labels[1].startswith("class 1 (AUC") and labels[2] == "chance"
