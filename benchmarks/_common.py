@@ -171,7 +171,19 @@ def run_child(module, args, timeout=900):
 
 
 def peak_rss_mb():
-    """Peak resident set size of this process so far, in MB (ru_maxrss is KiB on Linux, bytes on macOS)."""
+    """Peak resident set size of this process so far, in MB.
+
+    On Linux from /proc (VmHWM): ``ru_maxrss`` survives ``exec``, so a child started by a parent that
+    had already grown large (say, after importing torch) would report the parent's peak. Elsewhere
+    ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 

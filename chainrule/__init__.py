@@ -37,11 +37,15 @@ from .ops.linalg import *  # noqa: F401,F403
 from .ops.loss import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
-from .io import load, load_checkpoint, save
+from .data import DataLoader
+from .io import ModelFileError, load, load_checkpoint, read_metadata, save
+from .ops.conv import conv2d, conv_transpose2d, dropout2d
 from .ops.dropout import dropout
 from .ops.normalization import batch_norm, layer_norm
+from .ops.pooling import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
 from .tensor import Tensor
-from .train import evaluate as evaluate_model, fit, predict
+from .train import History, NonFiniteError, fit, predict
+from .train import evaluate as evaluate_model
 from .creation import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

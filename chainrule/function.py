@@ -5,18 +5,26 @@ A tensor produced by an op remembers its ``_parents`` (the input tensors) and it
 output and returns one gradient per parent (the chain rule, one link).
 ``backward()`` orders the graph topologically (iteratively, so a 100,000-op chain does
 not hit Python's recursion limit), then walks it from the output back to the leaves,
-summing the gradients that reach each tensor along every path.
+summing the gradients that reach each tensor along every path. A graph that is a plain chain
+(every node has at most one input with a backward rule, as in a feed-forward network) is already
+in order and needs neither the sort nor the sums.
 """
 
 import contextlib
 import threading
 
-_state = threading.local()
+class _GradMode(threading.local):
+    # a class attribute, so a thread that never entered no_grad() reads True by plain attribute lookup
+    # (``getattr(local, name, default)`` raises and catches an AttributeError inside: slow for every op)
+    enabled = True
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled():
     """Whether ops record the graph (False inside ``no_grad()``)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 @contextlib.contextmanager
@@ -105,10 +113,12 @@ def run_backward(root, grad, retain_graph=False):
     if root._backward is None:  # a leaf: its gradient is the seed itself
         root._accumulate_grad(grad)
         return
-    chain = _chain(root)  # a feed-forward net's graph: its nodes are already in order
-    nodes = chain if chain is not None else reversed(_depth_first_order(root))
+    chain = _chain(root)
+    if chain is not None:
+        _run_chain(chain, grad, retain_graph)
+        return
     grads = {id(root): grad}
-    for tensor in nodes:
+    for tensor in reversed(_depth_first_order(root)):
         g = grads.pop(id(tensor), None)
         if g is None:  # no path from root carried a gradient here
             continue
@@ -127,3 +137,25 @@ def run_backward(root, grad, retain_graph=False):
                 previous = grads.get(key)
                 # never in place: pg may alias an array another path still holds
                 grads[key] = pg if previous is None else previous + pg
+
+
+def _run_chain(chain, grad, retain_graph):
+    """``run_backward`` for a chain (see ``_chain``): each node's one inner parent is the next node, so
+    its gradient is handed straight on; no dictionary of pending gradients, no sums of paths."""
+    g = grad
+    for tensor in chain:
+        parent_grads = tensor._backward(g)
+        parents = tensor._parents
+        if not retain_graph:
+            tensor._backward = _freed_graph
+            tensor._parents = ()
+        g = None
+        for parent, pg in zip(parents, parent_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            if parent._backward is None:
+                parent._accumulate_grad(pg)
+            else:
+                g = pg  # for the next node of the chain
+        if g is None:  # no gradient flows further back
+            return

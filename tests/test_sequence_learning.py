@@ -94,3 +94,24 @@ def test_gradient_persists_in_lstm_with_open_forget_gates():
         cross_entropy(model(x), y).backward()
     norms = health.step_norms("recurrent", "l0")
     assert norms[0] > 1e-2 * norms[-1]
+
+
+def test_gradient_health_plot_and_fit_callback(tmp_path):
+    pytest.importorskip("matplotlib")
+    from chainrule.nn import GRU
+    from chainrule.train import fit
+
+    model = Classifier(GRU(VOCAB, 8, num_layers=2, batch_first=True, seed=0), 8, seed=1)
+    health = GradientHealth(model)
+    x, y = first_token_task(40, seed=4)
+    fit(model, x[:, :12], y, epochs=1, batch_size=20, verbose=0, callbacks=[health.callback()], seed=0)
+    assert len(health.history) == 2  # one collection per batch
+    assert set(health.history[0]) == {"recurrent.l0", "recurrent.l1", "head"}
+    assert health.step_norms("recurrent", "l1").shape == (12,)
+    assert len(health.sweeps[("recurrent", "l0")]) == 2
+    assert model.recurrent.gradient_recorder is None  # detached after training
+    assert "recurrent.l0" in health.summary()
+    figure = health.plot(tmp_path / "gradients.png")
+    assert (tmp_path / "gradients.png").stat().st_size > 0 and len(figure.axes) == 2
+    with pytest.raises(KeyError, match=r"no step norms for \('recurrent', 'l2'\)"):
+        health.step_norms("recurrent", "l2")

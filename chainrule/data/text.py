@@ -40,11 +40,7 @@ def tokenize(text, lower=True):
 def _token_lists(texts, lower, where):
     if isinstance(texts, str):
         raise TypeError(f"{where}: texts must be a list of strings (or of token lists), got a single str")
-    out = []
-    for i, text in enumerate(texts):
-        tokens = tokenize(text, lower) if isinstance(text, str) else list(text)
-        out.append(tokens)
-    return out
+    return [tokenize(text, lower) if isinstance(text, str) else list(text) for text in texts]
 
 
 class Vocabulary:
@@ -200,6 +196,7 @@ def encode(texts, vocab, max_length=None, truncate=True, padding="post"):
     """
     if not isinstance(vocab, Vocabulary):
         raise TypeError(f"encode: vocab must be a Vocabulary, got {type(vocab).__name__}")
+    texts = texts if isinstance(texts, str) else list(texts)
     token_lists = _token_lists(texts, vocab.lower, "encode")
     for i, (text, tokens) in enumerate(zip(texts, token_lists)):
         if not tokens:
@@ -207,7 +204,7 @@ def encode(texts, vocab, max_length=None, truncate=True, padding="post"):
     return pad_sequences([vocab.lookup(t) for t in token_lists], max_length, truncate, padding, where="encode")
 
 
-def _class_indices(raw, where):
+def _class_indices(raw):
     """Labels as int64 class indices and the class names: integers are kept as they are (0..k-1),
     anything else is sorted (numerically when every label is a number) and numbered."""
     values = [r.strip() for r in raw]
@@ -262,7 +259,7 @@ def read_text_csv(path, text_column="text", label_column="label", encoding="utf-
             labels.append(row[l])
     if not texts:
         raise ValueError(f"read_text_csv: {path!r} has a header but no rows")
-    indices, classes = _class_indices(labels, "read_text_csv")
+    indices, classes = _class_indices(labels)
     return TextData(texts, indices, classes)
 
 

@@ -18,14 +18,11 @@ picks each sequence's output at its last real step.
 import math
 import numbers
 
-import numpy
-
 from ..backend import xp
 from ..creation import as_generator
 from ..ops.dropout import dropout
 from ..ops.recurrent import check_lengths, gru, last_step, lstm, rnn
 from ..ops.shape import concat, permute, stack
-from ..tensor import Tensor
 from .module import Module, as_input, config_seed, layer_dtype
 from .parameter import Parameter
 

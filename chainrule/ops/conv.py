@@ -16,6 +16,10 @@ The backward pass is two more matrix products and the reverse of im2col ("col2im
     dL/dcols = Wᵀ @ g,  and dL/dx_pad adds every column entry back onto the pixel it was copied from
     dL/db    = g summed over N, Ho, Wo
 
+The column matrix is kh·kw times the size of the input, so it is not kept from the forward
+pass to the backward pass: backward rebuilds it from the padded input (one copy, cheap next
+to the products), and a network's training memory stays close to that of its activations.
+
 Layout. The products above are cheapest with channels *outermost*, so internally every
 array is (C, N, H, W) and the output is returned as a transposed view: logically
 (N, O, Ho, Wo), physically (O, N, Ho, Wo). Element-wise ops (ReLU), pooling and the next
@@ -215,12 +219,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dtype = xp.result_type(x.dtype, weight.dtype)
 
     xc = _pad_channels_first(_channels_first(x.data).astype(dtype, copy=False), pads)
-    if kernel == (1, 1) and stride == (1, 1) and xc.flags.c_contiguous:
-        cols = xc.reshape(G, Cg, M)  # a 1x1 convolution reads the input as it is
-    else:
-        cols = _im2col(xc, kernel, stride, dilation, (Ho, Wo)).reshape(G, Cg * kh * kw, M)
+
+    def column_matrix():
+        if kernel == (1, 1) and stride == (1, 1) and xc.flags.c_contiguous:
+            return xc.reshape(G, Cg, M)  # a 1x1 convolution reads the input as it is
+        return _im2col(xc, kernel, stride, dilation, (Ho, Wo)).reshape(G, Cg * kh * kw, M)
+
     w3 = weight.data.astype(dtype, copy=False).reshape(G, Og, Cg * kh * kw)
-    out = _grouped_matmul(w3, cols, G).reshape(O, M)  # (O, N·Ho·Wo), fresh
+    # the column matrix is freed after this product and rebuilt in backward (module docstring)
+    out = _grouped_matmul(w3, column_matrix(), G).reshape(O, M)  # (O, N·Ho·Wo), fresh
     if bias is not None:
         out += bias.data.reshape(O, 1)
     out = _channels_first(out.reshape(O, N, Ho, Wo))
@@ -231,7 +238,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         g3 = _channels_first(g).reshape(G, Og, M)  # free when g is channels-first (it is after ReLU/pooling)
         gx = gw = gb = None
         if weight.requires_grad:
-            gw = _grouped_matmul(g3, cols.transpose(0, 2, 1), G)
+            gw = _grouped_matmul(g3, column_matrix().transpose(0, 2, 1), G)
             gw = gw.reshape(weight.shape).astype(weight.dtype, copy=False)
         if x.requires_grad:
             dcols = _grouped_matmul(w3.transpose(0, 2, 1), g3, G).reshape(C, kh, kw, N, Ho, Wo)

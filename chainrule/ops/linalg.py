@@ -65,31 +65,39 @@ def linear(x, weight, bias=None):
     """
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    out_features, in_features = weight.shape
-    if x.ndim == 0 or x.shape[-1] != in_features:
+    xd, wd = x.data, weight.data  # arrays from here on: this op runs once per layer per step
+    if wd.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {wd.shape}")
+    out_features, in_features = wd.shape
+    if xd.ndim == 0 or xd.shape[-1] != in_features:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"linear: input of shape {xd.shape} does not fit weight of shape {wd.shape}: "
             f"the input's last axis must be in_features = {in_features}"
         )
-    if bias is not None and bias.shape != (out_features,):
+    if bias is not None and bias.data.shape != (out_features,):
         raise ValueError(
-            f"linear: bias must have shape ({out_features},) for weight of shape {weight.shape}, got {bias.shape}"
+            f"linear: bias must have shape ({out_features},) for weight of shape {wd.shape}, got {bias.data.shape}"
         )
     # leading batch axes collapse into one matrix of rows: (M, in)
-    x2 = x.data.reshape(-1, in_features)
-    out = x2 @ weight.data.T
+    flat = xd.ndim != 2
+    x2 = xd.reshape(-1, in_features) if flat else xd
+    out = x2 @ wd.T
     if bias is not None:
         out += bias.data  # out is a fresh array
-    out = out.reshape(x.shape[:-1] + (out_features,))
+    if flat:
+        out = out.reshape(xd.shape[:-1] + (out_features,))
 
     # For Y = X·Wᵀ + b (rows of X are samples):  dL/dX = G·W,  dL/dW = Gᵀ·X,  dL/db = Σ_rows G
     def backward(g):
-        g2 = g.reshape(-1, out_features)
-        gx = (g2 @ weight.data).reshape(x.shape) if x.requires_grad else None
-        gw = g2.T @ x2 if weight.requires_grad else None
-        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        g2 = g.reshape(-1, out_features) if flat else g
+        gx = gw = gb = None
+        if x.requires_grad:
+            gx = g2 @ wd
+            gx = gx.reshape(xd.shape) if flat else gx
+        if weight.requires_grad:
+            gw = g2.T @ x2
+        if bias is not None and bias.requires_grad:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)

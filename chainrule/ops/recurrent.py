@@ -26,6 +26,8 @@ reaches that step (see ``chainrule.diagnostics.gradient_health``).
 """
 
 import math
+import threading
+import weakref
 
 import numpy
 
@@ -63,6 +65,68 @@ def _multi_result(arrays, parents, backward, op):
         return output_backward
 
     return tuple(result(array, (hub,), hand_over(k), op) for k, array in enumerate(arrays))
+
+
+class _Workspace:
+    """A pool of big scratch arrays, reused from one call to the next.
+
+    A sequence op needs megabytes of per-step arrays (gate values, state histories and, in
+    backward, their gradients). Allocated afresh at every training step, that memory goes
+    back to the operating system and is faulted in again page by page at the next step, which
+    costs about as much as the arithmetic. So arrays are taken from here and given back once
+    nothing can read them any more: backward temporaries at the end of the backward, arrays
+    saved for the backward when the graph holding them is freed (or at once under no_grad).
+    Arrays never leave an op through its outputs or gradients. Kept per (dtype, size rounded
+    up to a power of two), at most ``per_size`` arrays each and ``max_bytes`` in all.
+    """
+
+    def __init__(self, per_size=4, max_bytes=256 << 20):
+        self.per_size, self.max_bytes = per_size, max_bytes
+        self._free = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def take(self, shape, dtype, zero=False):
+        size = math.prod(shape)
+        bucket = 1 << max(size - 1, 0).bit_length()
+        key = (xp.dtype(dtype).str, bucket)
+        with self._lock:
+            stack = self._free.get(key)
+            flat = stack.pop() if stack else None
+            if flat is not None:
+                self._bytes -= flat.nbytes
+        if flat is None:
+            flat = xp.empty(bucket, dtype=dtype)
+        array = flat[:size].reshape(shape)
+        if zero:
+            array.fill(0)
+        return array
+
+    def give(self, *arrays):
+        with self._lock:
+            for array in arrays:
+                flat = array.base  # the 1-D array take() cut it from
+                if flat is None or flat.ndim != 1:
+                    continue
+                stack = self._free.setdefault((flat.dtype.str, flat.size), [])
+                if len(stack) < self.per_size and self._bytes + flat.nbytes <= self.max_bytes:
+                    stack.append(flat)
+                    self._bytes += flat.nbytes
+
+    def clear(self):
+        """Drop every pooled array (memory goes back to the allocator)."""
+        with self._lock:
+            self._free.clear()
+            self._bytes = 0
+
+
+_WORKSPACE = _Workspace()
+
+
+def _give_back_when_freed(backward, *arrays):
+    """Return ``arrays`` (saved for ``backward``) to the workspace when ``backward`` is garbage:
+    after the backward pass freed the graph, or right away when no graph was recorded."""
+    weakref.finalize(backward, _WORKSPACE.give, *arrays)
 
 
 def _parents_and_grads(named):
@@ -190,17 +254,26 @@ class _Walk:
         return xp.ascontiguousarray(array)
 
     def sequence_out(self, array, batch_first):
+        """A new array (never a view of the op's workspace) in the caller's layout."""
         if self.mask is not None:
-            array = (array * self.mask)[:, self.inverse]
+            return self.sequence_out_unmasked((array * self.mask)[:, self.inverse], batch_first)
+        return self.sequence_out_unmasked(array, batch_first)
+
+    @staticmethod
+    def sequence_out_unmasked(array, batch_first):
         if batch_first:
-            array = xp.ascontiguousarray(array.transpose(1, 0, 2))
-        return array
+            array = array.transpose(1, 0, 2)
+        return xp.array(array, order="C", copy=True)
 
     def rows_in(self, array):
         return array if self.order is None else array[self.order]
 
     def rows_out(self, array):
         return array if self.order is None else array[self.inverse]
+
+    def state_out(self, array):
+        """A final state as a new array (never a view of the workspace)."""
+        return array.copy() if self.order is None else array[self.inverse]
 
     def grad_sequence_in(self, g, batch_first):
         return None if g is None else self.sequence_in(g, batch_first)
@@ -219,9 +292,9 @@ class _Walk:
         return xp.array(self.rows_in(g), dtype=dtype, copy=True)
 
     def buffer(self, shape, dtype):
-        """A per-step buffer whose rows at padded steps are never written: zeros when there are
+        """A workspace buffer whose rows at padded steps are never written: zeros when there are
         padded steps (the gradient there must be zero, other values must at least be finite)."""
-        return xp.empty(shape, dtype=dtype) if self.mask is None else xp.zeros(shape, dtype=dtype)
+        return _WORKSPACE.take(shape, dtype, zero=self.mask is not None)
 
 
 def _initial_state(state, B, H, dtype, walk):
@@ -252,6 +325,29 @@ def _sigmoid_(a):
     xp.reciprocal(a, out=a)
 
 
+def _input_projection(xs, w_ih, biases, row_scale, G):
+    """G <- (x·W_ihᵀ + Σ biases)·row_scale for all steps at once, written straight into the
+    workspace buffer ``G``; the scale is folded into the (small) weights and bias first."""
+    T, B, I = xs.shape
+    w, bias = w_ih.data, None
+    for b in biases:
+        if b is not None:
+            bias = b.data if bias is None else bias + b.data
+    if row_scale is not None:
+        w = w * row_scale[:, None]
+        bias = None if bias is None else bias * row_scale
+    flat = G.reshape(T * B, -1)
+    xp.matmul(xs.reshape(T * B, I), w.T, out=flat)
+    if bias is not None:
+        flat += bias
+    return G
+
+
+def _gate_rows(scale, H):
+    """A per-gate scale column (gates, 1) repeated for the H rows of each gate: (gates·H,)."""
+    return xp.repeat(scale[:, 0], H)
+
+
 def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None, reverse=False,
          batch_first=False, recorder=None):
     """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and weight layout).
@@ -272,23 +368,19 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
 
     # All input projections in one product; G holds the (scaled) gate pre-activations and,
     # after each step, that step's gate values i, f, g, o.
+    rows = _gate_rows(pre, H)
     xs = walk.sequence_in(x.data, batch_first)
-    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, 4, H)
-    if b_ih is not None:
-        G += b_ih.data.reshape(4, H)
-    if b_hh is not None:
-        G += b_hh.data.reshape(4, H)
-    G *= pre
-    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(4, H, H) * pre[:, :, None]).reshape(4 * H, H).T)
+    G = _input_projection(xs, w_ih, (b_ih, b_hh), rows, _WORKSPACE.take((T, B, 4, H), dtype))
+    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data * rows[:, None]).T)
 
-    hs = xp.empty((T + 1, B, H), dtype=dtype)  # state history: hs[walk.first] = h0
-    cs = xp.empty((T + 1, B, H), dtype=dtype)
+    hs = _WORKSPACE.take((T + 1, B, H), dtype)  # state history: hs[walk.first] = h0
+    cs = _WORKSPACE.take((T + 1, B, H), dtype)
     tanh_c = walk.buffer((T, B, H), dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
     hh = xp.empty((B, 4, H), dtype=dtype)
     ig = xp.empty((B, H), dtype=dtype)
-    with xp.errstate(over="ignore"):
+    with numpy.errstate(over="ignore"):  # see _gate_scale
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -310,8 +402,8 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
             xp.multiply(a[:, 3], tanh_c[t, :n], out=hs[q, :n])  # h' = o·tanh(c')
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
-    h_n = walk.rows_out(hs[walk.last])
-    c_n = walk.rows_out(cs[walk.last])
+    h_n = walk.state_out(hs[walk.last])
+    c_n = walk.state_out(cs[walk.last])
 
     # Backward through time. With A = gate pre-activations, at each step (dh, dc: gradients
     # reaching h' and c' from the output and from step t+1):
@@ -329,7 +421,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         g_out, g_h, g_c = grads
         gs = walk.grad_sequence_in(g_out, batch_first)
         i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-        K = xp.subtract(1, G)
+        K = xp.subtract(1, G, out=_WORKSPACE.take(G.shape, dtype))
         K *= G  # σ(1-σ) in every slot (slot 2 is overwritten below)
         K[:, :, 0] *= g
         K[:, :, 1] *= walk.history_before(cs)
@@ -337,7 +429,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         xp.subtract(1, K[:, :, 2], out=K[:, :, 2])
         K[:, :, 2] *= i
         K[:, :, 3] *= tanh_c
-        Kc = xp.multiply(tanh_c, tanh_c)
+        Kc = xp.multiply(tanh_c, tanh_c, out=_WORKSPACE.take(tanh_c.shape, dtype))
         xp.subtract(1, Kc, out=Kc)
         Kc *= o
 
@@ -345,6 +437,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         dh = walk.state_buffer(g_h, B, H, dtype)
         dc = walk.state_buffer(g_c, B, H, dtype)
         tmp = xp.empty((B, H), dtype=dtype)
+        drive = xp.empty((B, 4, H), dtype=dtype)  # [dc, dc, dc, dh]: then dA = drive·K in one product
         w = w_hh.data
         for t in reversed(walk.steps):
             n = walk.active[t]
@@ -355,8 +448,10 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
                 recorder(t, _norm(dh_t))
             xp.multiply(dh_t, Kc[t, :n], out=tmp[:n])
             dc_t += tmp[:n]
-            xp.multiply(dc_t[:, None, :], K[t, :n, :3], out=dA[t, :n, :3])
-            xp.multiply(dh_t, K[t, :n, 3], out=dA[t, :n, 3])
+            d = drive[:n]
+            d[:, :3] = dc_t[:, None, :]
+            d[:, 3] = dh_t
+            xp.multiply(d, K[t, :n], out=dA[t, :n])
             dc_t *= f[t, :n]
             xp.matmul(dA[t, :n].reshape(n, 4 * H), w, out=dh_t)
 
@@ -370,8 +465,10 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
             gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
         if b_ih is not None or b_hh is not None:
             gb = flat.sum(axis=0)
+        _WORKSPACE.give(K, Kc, dA)
         return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh), walk.rows_out(dc)])
 
+    _give_back_when_freed(backward, G, hs, cs, tanh_c)
     return _multi_result([output, h_n, c_n], parents, backward, "lstm")
 
 
@@ -395,20 +492,17 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     # G: input projections W_i·x + b_i (r, z parts scaled by -1, see _gate_scale); after each
     # step it holds that step's r, z, n.  HW: the recurrent projections W_h·h + b_h of every
     # step, r, z parts scaled likewise (the backward needs the unscaled n part W_hn h + b_hn).
+    rows = _gate_rows(xp.concatenate([pre, xp.ones((1, 1), dtype=dtype)]), H)  # the n part stays unscaled
     xs = walk.sequence_in(x.data, batch_first)
-    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, 3, H)
-    if b_ih is not None:
-        G += b_ih.data.reshape(3, H)
-    G[:, :, :2] *= pre
-    scale = xp.concatenate([pre, xp.ones((1, 1), dtype=dtype)])  # the n part stays unscaled
-    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data.reshape(3, H, H) * scale[:, :, None]).reshape(3 * H, H).T)
-    b_hh_scaled = None if b_hh is None else b_hh.data.reshape(3, H) * scale
+    G = _input_projection(xs, w_ih, (b_ih,), rows, _WORKSPACE.take((T, B, 3, H), dtype))
+    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data * rows[:, None]).T)
+    b_hh_scaled = None if b_hh is None else (b_hh.data * rows).reshape(3, H)
 
-    hs = xp.empty((T + 1, B, H), dtype=dtype)
+    hs = _WORKSPACE.take((T + 1, B, H), dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
-    with xp.errstate(over="ignore"):
+    with numpy.errstate(over="ignore"):  # see _gate_scale
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -431,7 +525,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
             h += a[:, 2]  # h' = n + z·(h - n)
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
-    h_n = walk.rows_out(hs[walk.last])
+    h_n = walk.state_out(hs[walk.last])
 
     # Backward, with a_r, a_z, a_n the pre-activations and hn = W_hn h + b_hn:
     #   h' = (1-z)·n + z·h   =>  dz = dh·(h - n),  dn = dh·(1 - z),  dh_prev = dh·z + (through the gates)
@@ -449,7 +543,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
         gs = walk.grad_sequence_in(g_out, batch_first)
         r, z, nn = G[:, :, 0], G[:, :, 1], G[:, :, 2]
         hn = HW[:, :, 2]
-        K = xp.empty((T, B, 3, H), dtype=dtype)
+        K = _WORKSPACE.take((T, B, 3, H), dtype)
         xp.subtract(1, G[:, :, :2], out=K[:, :, :2])
         K[:, :, :2] *= G[:, :, :2]  # r(1-r), z(1-z)
         xp.multiply(nn, nn, out=K[:, :, 2])
@@ -480,7 +574,8 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
             dh_t += tmp[:n]
 
         flat_h = dH.reshape(T * B, 3 * H)
-        dX = dH.copy()
+        dX = _WORKSPACE.take(dH.shape, dtype)
+        dX[...] = dH
         dX[:, :, 2] = dXn
         flat_x = dX.reshape(T * B, 3 * H)
         gx = gw_ih = gw_hh = gb_ih = gb_hh = None
@@ -494,8 +589,10 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
             gb_ih = flat_x.sum(axis=0)
         if b_hh is not None:
             gb_hh = flat_h.sum(axis=0)
+        _WORKSPACE.give(K, dH, dXn, dX)
         return pick([gx, gw_ih, gw_hh, gb_ih, gb_hh, walk.rows_out(dh)])
 
+    _give_back_when_freed(backward, G, hs, HW)
     return _multi_result([output, h_n], parents, backward, "gru")
 
 
@@ -514,12 +611,9 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
     dtype = x.dtype
     walk = _Walk("rnn", lengths, T, B, reverse, dtype)
     xs = walk.sequence_in(x.data, batch_first)
-    G = (xs.reshape(T * B, I) @ w_ih.data.T).reshape(T, B, H)
-    for b in (b_ih, b_hh):
-        if b is not None:
-            G += b.data
+    G = _input_projection(xs, w_ih, (b_ih, b_hh), None, _WORKSPACE.take((T, B, H), dtype))
     w_hh_t = xp.ascontiguousarray(w_hh.data.T)
-    hs = xp.empty((T + 1, B, H), dtype=dtype)
+    hs = _WORKSPACE.take((T + 1, B, H), dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     for t in walk.steps:
         n = walk.active[t]
@@ -535,7 +629,7 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
             xp.maximum(h, 0, out=h)
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
-    h_n = walk.rows_out(hs[walk.last])
+    h_n = walk.state_out(hs[walk.last])
 
     # Backward: h' = act(A), A = xW_ihᵀ + hW_hhᵀ + b
     #   dA = dh·act'(A) with tanh' = 1 - h'², relu' = [h' > 0];   dh_prev = dA·W_hh
@@ -547,11 +641,12 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
         g_out, g_h = grads
         gs = walk.grad_sequence_in(g_out, batch_first)
         after = walk.history_after(hs)
+        K = _WORKSPACE.take(after.shape, dtype)
         if nonlinearity == "tanh":
-            K = xp.multiply(after, after)
+            xp.multiply(after, after, out=K)
             xp.subtract(1, K, out=K)
         else:
-            K = (after > 0).astype(dtype)
+            xp.greater(after, 0, out=K)
         dA = walk.buffer((T, B, H), dtype)
         dh = walk.state_buffer(g_h, B, H, dtype)
         w = w_hh.data
@@ -575,8 +670,10 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
             gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
         if b_ih is not None or b_hh is not None:
             gb = flat.sum(axis=0)
+        _WORKSPACE.give(K, dA)
         return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh)])
 
+    _give_back_when_freed(backward, G, hs)
     return _multi_result([output, h_n], parents, backward, "rnn")
 
 

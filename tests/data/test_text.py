@@ -107,3 +107,16 @@ def test_bundled_sentences_are_balanced_and_distinct():
     assert len(texts) >= 300 and len(set(texts)) == len(texts)
     assert classes == ["negative", "positive"] and labels.sum() * 2 == len(labels)
     assert all(tokenize(t) for t in texts)
+
+
+def test_vocabulary_saved_with_the_model(tmp_path):
+    from chainrule.io import load_checkpoint, save
+    from chainrule.nn import Embedding
+
+    vocab = Vocabulary.build(["the film was great", "the food was awful"])
+    model = Embedding(len(vocab), 4, padding_idx=0, seed=0)
+    save(model, tmp_path / "m.safetensors", extra={"vocab": vocab.to_dict()})
+    restored = Embedding(len(vocab), 4, padding_idx=0, seed=1)
+    extra = load_checkpoint(tmp_path / "m.safetensors", restored)
+    assert Vocabulary.from_dict(extra["vocab"]) == vocab
+    np.testing.assert_array_equal(restored.weight.data, model.weight.data)

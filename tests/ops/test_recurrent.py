@@ -236,3 +236,30 @@ def test_errors_name_the_problem():
         rnn(x, *_inputs("rnn_tanh")[1:3], nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"last_step: lengths must hold one length per sequence in the batch \(3\)"):
         last_step(Tensor(x), [1, 2, 3, 4])
+
+
+# ---------------------------------------------------------------------------- workspace reuse
+def test_outputs_never_alias_reused_buffers():
+    """Big per-step arrays are pooled between calls; outputs must be independent of that pool."""
+    a = _inputs("lstm", seed=8, dtype=np.float32)
+    b = _inputs("lstm", seed=9, dtype=np.float32)
+    with no_grad():
+        first = [o.data.copy() for o in lstm(*a)]
+        kept = lstm(*a)
+        lstm(*b)  # reuses the buffers the previous call gave back
+    for o, expected in zip(kept, first):
+        np.testing.assert_array_equal(o.data, expected)
+
+
+def test_interleaved_graphs_keep_their_saved_arrays():
+    """A graph that is still alive keeps its saved arrays even while other calls run and finish."""
+    a = [Tensor(v, requires_grad=True) for v in _inputs("gru", seed=10)]
+    reference = [Tensor(v, requires_grad=True) for v in _inputs("gru", seed=10)]
+    out, _ = gru(*a, lengths=[4, 2, 3])
+    for seed in (11, 12):  # other forward + backward passes in between
+        other = [Tensor(v, requires_grad=True) for v in _inputs("gru", seed=seed)]
+        gru(*other, lengths=[1, 4, 4])[0].sum().backward()
+    out.sum().backward()
+    gru(*reference, lengths=[4, 2, 3])[0].sum().backward()
+    for t, r in zip(a, reference):
+        np.testing.assert_array_equal(t.grad, r.grad)

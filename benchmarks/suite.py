@@ -1,0 +1,211 @@
+"""The benchmark suite: one table of chainrule against PyTorch (CPU) and scikit-learn, measured in one run.
+
+    python -m benchmarks [--quick] [--threads N] [--only mlp,cnn,lstm,startup] [--json PATH] [--markdown PATH]
+
+Sections, each a module of this package with ``rows(quick, threads) -> list of row dicts``:
+
+* ``mlp``      MLP training (samples/s, with test accuracy after the same epochs), inference latency
+               (batch 1) and throughput (batch 1024), peak memory of a training run  — benchmarks/mlp.py
+* ``cnn``      small CNN training (the CNN issue's model)                            — benchmarks/cnn.py
+* ``lstm``     LSTM training (the recurrent issue's model)                           — benchmarks/lstm.py
+* ``startup``  ``import`` time and installed size                                    — benchmarks/startup.py
+
+A row is ``{"name", "unit", "better": "higher" | "lower" | "accuracy" | "agreement", "detail",
+"values": {peer: number}, "missing": {peer: why}}`` with peers ``chainrule``, ``torch`` and ``sklearn``.
+A peer that is not installed, or a section module that does not exist yet, gives a row that says so.
+
+Threads: PyTorch runs with as many intra-op threads as NumPy's BLAS uses (``--threads N`` sets both;
+the default is what threadpoolctl reports for NumPy's BLAS, else ``os.cpu_count()``). NumPy's element-wise
+operations are single-threaded either way. On a machine that other work keeps busy, multi-threaded BLAS
+and PyTorch both slow down erratically (their threads wait for each other); ``--threads 1`` then gives
+the steadier comparison. The load average at the start and end of the run is printed with the table.
+
+``OPENBLAS_CORETYPE``, if set in the environment, forces OpenBLAS's choice of kernels; to let OpenBLAS
+detect the CPU, unset it for the benchmark command only: ``env -u OPENBLAS_CORETYPE python -m benchmarks``.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+
+from ._common import blas_threads, limit_blas_threads, machine_info
+
+SECTIONS = ("mlp", "cnn", "lstm", "startup")
+PEERS = (("chainrule", "chainrule"), ("torch", "PyTorch"), ("sklearn", "scikit-learn"))
+
+
+# ------------------------------------------------------------------------------ running
+def section_rows(name, quick, threads):
+    """The rows of one section; a placeholder row when its module is missing or fails."""
+    title = {"mlp": "MLP", "cnn": "CNN training", "lstm": "LSTM training", "startup": "start-up"}[name]
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"benchmarks.{name}":
+            raise
+        return [_unavailable(title, f"not available: benchmarks/{name}.py does not exist yet")]
+    rows_fn = getattr(module, "rows", None)
+    if rows_fn is None:
+        return [_unavailable(title, f"not available: benchmarks/{name}.py has no rows(quick, threads)")]
+    try:
+        return list(rows_fn(quick=quick, threads=threads))
+    except Exception as error:  # one broken section must not sink the whole table
+        return [_unavailable(title, f"failed: {type(error).__name__}: {error}"[:300])]
+
+
+def _unavailable(title, why):
+    return {"name": title, "unit": "", "better": "higher", "detail": why, "values": {},
+            "missing": {"chainrule": why}, "unavailable": why}
+
+
+def run(sections=SECTIONS, quick=False, threads=None):
+    """Run the sections; returns ``{"machine", "settings", "rows"}``."""
+    threads = threads or blas_threads()
+    machine = machine_info()
+    started = time.time()
+    rows = []
+    for name in sections:
+        print(f"[benchmarks] {name} ...", file=sys.stderr, flush=True)
+        rows.extend(section_rows(name, quick, threads))
+    if hasattr(os, "getloadavg"):
+        machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    settings = {"quick": quick, "threads": threads, "sections": list(sections),
+                "seconds": round(time.time() - started, 1),
+                "command": "python -m benchmarks" + (" --quick" if quick else "") + f" --threads {threads}"}
+    return {"machine": machine, "settings": settings, "rows": rows}
+
+
+# ----------------------------------------------------------------------------- formatting
+def _number(value, unit):
+    if unit in ("samples/s", "sequences/s", "images/s", "MB", "MB (RSS)"):
+        return f"{value:,.0f}"
+    if unit == "µs":
+        return f"{value:,.1f}"
+    if unit == "%":
+        return f"{value:.1f}"
+    if unit == "s":
+        return f"{value:.3f}"
+    return f"{value:.4g}"
+
+
+def _cell(row, peer):
+    if peer in row["values"]:
+        return _number(row["values"][peer], row["unit"])
+    if peer in row.get("missing", {}):
+        return row["missing"][peer] if peer != "chainrule" or "unavailable" not in row else "—"
+    return "—"  # the peer does not apply to this row
+
+
+def _ratio(row, peer):
+    """chainrule's advantage over ``peer``: ×-times better (>1 = chainrule better), or a difference."""
+    ours, theirs = row["values"].get("chainrule"), row["values"].get(peer)
+    if ours is None or theirs is None:
+        return ""
+    better = row["better"]
+    if better == "accuracy":
+        return f"{ours - theirs:+.1f} pp"
+    if better == "agreement":
+        return f"Δ {abs(ours - theirs):.2g}"
+    if ours <= 0 or theirs <= 0:
+        return ""
+    return f"{(ours / theirs if better == 'higher' else theirs / ours):.2f}×"
+
+
+HEADER = ["benchmark", "unit", "chainrule", "PyTorch", "vs PyTorch", "scikit-learn", "vs scikit-learn"]
+
+
+def table_cells(result):
+    lines = []
+    for row in result["rows"]:
+        if "unavailable" in row:
+            lines.append([row["name"], "", row["unavailable"], "", "", "", ""])
+            continue
+        lines.append([row["name"], row["unit"], _cell(row, "chainrule"), _cell(row, "torch"), _ratio(row, "torch"),
+                      _cell(row, "sklearn"), _ratio(row, "sklearn")])
+    return lines
+
+
+def _machine_line(result):
+    m, s = result["machine"], result["settings"]
+    parts = [f"{m['cpu']}, {m['logical_cpus']} logical CPUs", f"Python {m['python']}", f"NumPy {m['numpy']}",
+             f"BLAS {m['blas']}"]
+    if m.get("torch"):
+        parts.append(f"PyTorch {m['torch']}")
+    if m.get("scikit-learn"):
+        parts.append(f"scikit-learn {m['scikit-learn']}")
+    parts.append(f"{s['threads']} thread(s)")
+    if m.get("load_average_at_start"):
+        parts.append(f"load average {m['load_average_at_start'][0]} at start, "
+                     f"{m.get('load_average_at_end', ['?'])[0]} at end")
+    if m.get("OPENBLAS_CORETYPE"):
+        parts.append(f"OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']}")
+    return "; ".join(parts)
+
+
+RATIO_NOTE = ("vs = chainrule's advantage: × = how many times faster / smaller / lighter chainrule is (> 1: chainrule "
+              "better); pp = accuracy difference in percentage points; Δ = absolute difference of the final losses.")
+
+
+def format_text(result):
+    lines = table_cells(result)
+    widths = [max(len(str(line[i])) for line in lines + [HEADER]) for i in range(len(HEADER))]
+
+    def render(cells):
+        return "  ".join(str(c).rjust(w) if i >= 2 else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [f"machine: {_machine_line(result)}", render(HEADER), render(["-" * w for w in widths])]
+    out += [render(line) for line in lines]
+    out.append("")
+    out.append(RATIO_NOTE)
+    for row in result["rows"]:
+        if row.get("detail") and "unavailable" not in row:
+            out.append(f"- {row['name']}: {row['detail']}")
+    return "\n".join(out)
+
+
+def format_markdown(result):
+    lines = table_cells(result)
+    out = [f"Measured with `{result['settings']['command']}` on: {_machine_line(result)}.", "",
+           "| " + " | ".join(HEADER) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 5) + "|"]
+    out += ["| " + " | ".join(str(c) for c in line) + " |" for line in lines]
+    out += ["", RATIO_NOTE, ""]
+    out += [f"- **{row['name']}**: {row['detail']}" for row in result["rows"]
+            if row.get("detail") and "unavailable" not in row]
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------------------------ cli
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description="chainrule against PyTorch and scikit-learn, one table")
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run (fewer repeats, less data)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and PyTorch threads (default: what NumPy's BLAS uses)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown (for the README)")
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be a positive integer, got {args.threads}")
+        limit_blas_threads(args.threads)
+
+    result = run(sections, quick=args.quick, threads=args.threads)
+    print(format_text(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2, ensure_ascii=False)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(format_markdown(result))
+
+
+if __name__ == "__main__":
+    main()
