@@ -53,6 +53,8 @@ def blas_threads():
         from threadpoolctl import threadpool_info
     except ImportError:
         return os.cpu_count() or 1
+    import numpy  # noqa: F401  (threadpoolctl only sees libraries already loaded)
+
     counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
     return max(counts) if counts else (os.cpu_count() or 1)
 

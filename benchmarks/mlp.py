@@ -7,7 +7,7 @@ Peers, each written the way its documentation recommends for speed, all three st
 Glorot-uniform weights (scikit-learn's scheme):
 
 * chainrule: ``chainrule.train.Trainer.fit`` (the ``fit`` loop users call, with its per-step non-finite
-  checks left on), one call per epoch so the optimizer state carries over.
+  checks left on), one call for all the epochs; a callback times each epoch.
 * PyTorch: the usual hand-written loop over index batches of tensors (no ``torch.utils.data.DataLoader``,
   whose per-sample collation would slow it down), same thread count, **same initial weights and same
   batch order** as chainrule, so the two accuracies should agree closely.
@@ -85,7 +85,18 @@ def load_data(quick=False, seed=SEED):
 
 
 # ------------------------------------------------------------------------- the peers
-class ChainruleMLP:
+class _Peer:
+    def train(self, epochs):
+        """Train ``epochs`` more epochs; returns the seconds each took."""
+        seconds = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            self.epoch()
+            seconds.append(time.perf_counter() - start)
+        return seconds
+
+
+class ChainruleMLP(_Peer):
     name = "chainrule"
 
     def __init__(self, data, seed=SEED):
@@ -100,7 +111,9 @@ class ChainruleMLP:
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         self.model = nn.Sequential(*layers)
-        self.trainer = Trainer(self.model, loss="cross_entropy", optimizer="adam", lr=LR, verbose=0)
+        self.timer = _epoch_timer()
+        self.trainer = Trainer(self.model, loss="cross_entropy", optimizer="adam", lr=LR, verbose=0,
+                               callbacks=[self.timer])
         self.data = data
         self.order_rng = numpy.random.default_rng(seed)  # the batch order: one permutation per epoch
 
@@ -108,9 +121,15 @@ class ChainruleMLP:
         """[(weight, bias), ...] as NumPy arrays, for the PyTorch copy."""
         return [(m.weight.data.copy(), m.bias.data.copy()) for m in self.model if hasattr(m, "weight")]
 
+    def train(self, epochs):
+        """One ``fit`` call for all the epochs, as a user would make it; a callback times each epoch."""
+        self.timer.seconds = []
+        self.trainer.fit(self.data["x_train"], self.data["y_train"], epochs=epochs, batch_size=BATCH,
+                         shuffle=True, seed=self.order_rng)
+        return self.timer.seconds
+
     def epoch(self):
-        self.trainer.fit(self.data["x_train"], self.data["y_train"], epochs=1, batch_size=BATCH, shuffle=True,
-                         seed=self.order_rng)
+        self.train(1)
 
     def predictor(self):
         from chainrule.function import no_grad
@@ -124,7 +143,23 @@ class ChainruleMLP:
         return predict
 
 
-class TorchMLP:
+def _epoch_timer():
+    """A chainrule callback that records the wall-clock seconds of every epoch in ``.seconds``."""
+    from chainrule.train import Callback
+
+    class EpochTimer(Callback):
+        seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    return EpochTimer()
+
+
+class TorchMLP(_Peer):
     name = "torch"
 
     def __init__(self, data, torch, weights=None, seed=SEED):
@@ -170,7 +205,7 @@ class TorchMLP:
         return predict
 
 
-class SklearnMLP:
+class SklearnMLP(_Peer):
     name = "sklearn"
 
     def __init__(self, data, seed=SEED):
@@ -234,11 +269,7 @@ def child(peer, epochs, threads, quick, weights_path=None, data_path=None):
         model = TorchMLP(data, import_torch(threads), weights)
     else:
         model = SklearnMLP(data)
-    epoch_seconds = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.epoch()
-        epoch_seconds.append(time.perf_counter() - start)
+    epoch_seconds = model.train(epochs)
     peak = peak_rss_mb()
 
     predict = model.predictor()

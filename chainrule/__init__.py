@@ -4,7 +4,7 @@
 matplotlib, tqdm, safetensors) are imported where they are used.
 """
 
-from . import data, evaluate, nn, ops, optim, train
+from . import data, diagnostics, evaluate, nn, ops, optim, train
 from .backend import DEFAULT_DTYPE
 from .function import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -41,8 +41,10 @@ from .data import DataLoader
 from .io import ModelFileError, load, load_checkpoint, read_metadata, save
 from .ops.conv import conv2d, conv_transpose2d, dropout2d
 from .ops.dropout import dropout
+from .ops.embedding import embedding
 from .ops.normalization import batch_norm, layer_norm
 from .ops.pooling import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
+from .ops.recurrent import gru, last_step, lstm, rnn
 from .tensor import Tensor
 from .train import History, NonFiniteError, fit, predict
 from .train import evaluate as evaluate_model

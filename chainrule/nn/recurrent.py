@@ -13,6 +13,10 @@ second direction), so a ``state_dict`` copies across in either direction.
 ``lengths`` (one int per sequence) makes padded steps invisible: they neither change the
 state nor receive gradient, and their outputs are zero. ``last_step(output, lengths)``
 picks each sequence's output at its last real step.
+
+``layer.gradient_recorder``: a callable ``(name, t, norm)`` (``name`` like ``"l0"`` or
+``"l1_reverse"``) that, when set, receives during backward the norm of dLoss/dh_t for every
+step of every stacked layer and direction; ``chainrule.diagnostics.GradientHealth`` sets it.
 """
 
 import math

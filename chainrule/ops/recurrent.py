@@ -129,6 +129,55 @@ def _give_back_when_freed(backward, *arrays):
     weakref.finalize(backward, _WORKSPACE.give, *arrays)
 
 
+class _OneBlasThread:
+    """Context manager: the BLAS library runs single-threaded inside (when threadpoolctl is installed).
+
+    The per-step products of a recurrence are small (B×H by H×gates·H). A multi-threaded BLAS
+    synchronises its threads at every call: on an idle machine that gains little, and on a busy
+    one every step stalls while a thread waits for a descheduled partner (LSTM training measured
+    3 to 10 times slower on a loaded 2-core machine). So the time loops run with one BLAS thread,
+    and the whole-sequence products (x·W_ihᵀ, the weight gradients) keep all of them. Counted, so
+    that ops running at once in several Python threads restore the setting when the last one leaves.
+    Without threadpoolctl (an optional package, installed with scikit-learn) it does nothing; set
+    ``chainrule.ops.recurrent.ONE_BLAS_THREAD_PER_STEP = False`` to keep the BLAS's own threading.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._limiter = None
+        self._controller = None
+
+    def _get_controller(self):
+        if self._controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._controller = False
+            else:
+                self._controller = ThreadpoolController()
+        return self._controller
+
+    def __enter__(self):
+        with self._lock:
+            if self._depth == 0 and ONE_BLAS_THREAD_PER_STEP and self._get_controller():
+                self._limiter = self._controller.limit(limits=1, user_api="blas")
+            self._depth += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._limiter is not None:
+                self._limiter.restore_original_limits()
+                self._limiter = None
+        return False
+
+
+ONE_BLAS_THREAD_PER_STEP = True
+_one_blas_thread = _OneBlasThread()
+
+
 def _parents_and_grads(named):
     """Tensors among ``named`` (a list of Tensor-or-None) and a function mapping a list of
     gradients (aligned with ``named``) to the tuple for those parents."""
@@ -380,7 +429,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
     hh = xp.empty((B, 4, H), dtype=dtype)
     ig = xp.empty((B, H), dtype=dtype)
-    with numpy.errstate(over="ignore"):  # see _gate_scale
+    with numpy.errstate(over="ignore"), _one_blas_thread:  # see _gate_scale and _OneBlasThread
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -439,21 +488,22 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         tmp = xp.empty((B, H), dtype=dtype)
         drive = xp.empty((B, 4, H), dtype=dtype)  # [dc, dc, dc, dh]: then dA = drive·K in one product
         w = w_hh.data
-        for t in reversed(walk.steps):
-            n = walk.active[t]
-            dh_t, dc_t = dh[:n], dc[:n]
-            if gs is not None:
-                dh_t += gs[t, :n]
-            if recorder is not None:
-                recorder(t, _norm(dh_t))
-            xp.multiply(dh_t, Kc[t, :n], out=tmp[:n])
-            dc_t += tmp[:n]
-            d = drive[:n]
-            d[:, :3] = dc_t[:, None, :]
-            d[:, 3] = dh_t
-            xp.multiply(d, K[t, :n], out=dA[t, :n])
-            dc_t *= f[t, :n]
-            xp.matmul(dA[t, :n].reshape(n, 4 * H), w, out=dh_t)
+        with _one_blas_thread:
+            for t in reversed(walk.steps):
+                n = walk.active[t]
+                dh_t, dc_t = dh[:n], dc[:n]
+                if gs is not None:
+                    dh_t += gs[t, :n]
+                if recorder is not None:
+                    recorder(t, _norm(dh_t))
+                xp.multiply(dh_t, Kc[t, :n], out=tmp[:n])
+                dc_t += tmp[:n]
+                d = drive[:n]
+                d[:, :3] = dc_t[:, None, :]
+                d[:, 3] = dh_t
+                xp.multiply(d, K[t, :n], out=dA[t, :n])
+                dc_t *= f[t, :n]
+                xp.matmul(dA[t, :n].reshape(n, 4 * H), w, out=dh_t)
 
         flat = dA.reshape(T * B, 4 * H)
         gx = gw_ih = gw_hh = gb = None
@@ -502,7 +552,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
-    with numpy.errstate(over="ignore"):  # see _gate_scale
+    with numpy.errstate(over="ignore"), _one_blas_thread:  # see _gate_scale and _OneBlasThread
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -558,20 +608,21 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
         dh = walk.state_buffer(g_h, B, H, dtype)
         tmp = xp.empty((B, H), dtype=dtype)
         w = w_hh.data
-        for t in reversed(walk.steps):
-            n = walk.active[t]
-            dh_t = dh[:n]
-            if gs is not None:
-                dh_t += gs[t, :n]
-            if recorder is not None:
-                recorder(t, _norm(dh_t))
-            d = dH[t, :n]
-            xp.multiply(dh_t[:, None, :], K[t, :n], out=d)  # [da_r, da_z, da_n]
-            dXn[t, :n] = d[:, 2]
-            d[:, 2] *= r[t, :n]  # d(hn) = da_n·r
-            xp.matmul(d.reshape(n, 3 * H), w, out=tmp[:n])
-            dh_t *= z[t, :n]
-            dh_t += tmp[:n]
+        with _one_blas_thread:
+            for t in reversed(walk.steps):
+                n = walk.active[t]
+                dh_t = dh[:n]
+                if gs is not None:
+                    dh_t += gs[t, :n]
+                if recorder is not None:
+                    recorder(t, _norm(dh_t))
+                d = dH[t, :n]
+                xp.multiply(dh_t[:, None, :], K[t, :n], out=d)  # [da_r, da_z, da_n]
+                dXn[t, :n] = d[:, 2]
+                d[:, 2] *= r[t, :n]  # d(hn) = da_n·r
+                xp.matmul(d.reshape(n, 3 * H), w, out=tmp[:n])
+                dh_t *= z[t, :n]
+                dh_t += tmp[:n]
 
         flat_h = dH.reshape(T * B, 3 * H)
         dX = _WORKSPACE.take(dH.shape, dtype)
@@ -615,18 +666,19 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
     w_hh_t = xp.ascontiguousarray(w_hh.data.T)
     hs = _WORKSPACE.take((T + 1, B, H), dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
-    for t in walk.steps:
-        n = walk.active[t]
-        p, q = walk.slots(t)
-        if n < B:
-            hs[q, n:] = hs[p, n:]
-        h = hs[q, :n]
-        xp.matmul(hs[p, :n], w_hh_t, out=h)
-        h += G[t, :n]
-        if nonlinearity == "tanh":
-            xp.tanh(h, out=h)
-        else:
-            xp.maximum(h, 0, out=h)
+    with _one_blas_thread:
+        for t in walk.steps:
+            n = walk.active[t]
+            p, q = walk.slots(t)
+            if n < B:
+                hs[q, n:] = hs[p, n:]
+            h = hs[q, :n]
+            xp.matmul(hs[p, :n], w_hh_t, out=h)
+            h += G[t, :n]
+            if nonlinearity == "tanh":
+                xp.tanh(h, out=h)
+            else:
+                xp.maximum(h, 0, out=h)
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
     h_n = walk.state_out(hs[walk.last])
@@ -650,15 +702,16 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
         dA = walk.buffer((T, B, H), dtype)
         dh = walk.state_buffer(g_h, B, H, dtype)
         w = w_hh.data
-        for t in reversed(walk.steps):
-            n = walk.active[t]
-            dh_t = dh[:n]
-            if gs is not None:
-                dh_t += gs[t, :n]
-            if recorder is not None:
-                recorder(t, _norm(dh_t))
-            xp.multiply(dh_t, K[t, :n], out=dA[t, :n])
-            xp.matmul(dA[t, :n], w, out=dh_t)
+        with _one_blas_thread:
+            for t in reversed(walk.steps):
+                n = walk.active[t]
+                dh_t = dh[:n]
+                if gs is not None:
+                    dh_t += gs[t, :n]
+                if recorder is not None:
+                    recorder(t, _norm(dh_t))
+                xp.multiply(dh_t, K[t, :n], out=dA[t, :n])
+                xp.matmul(dA[t, :n], w, out=dh_t)
 
         flat = dA.reshape(T * B, H)
         gx = gw_ih = gw_hh = gb = None
