@@ -13,6 +13,7 @@ in order and needs neither the sort nor the sums.
 import contextlib
 import threading
 
+
 class _GradMode(threading.local):
     # a class attribute, so a thread that never entered no_grad() reads True by plain attribute lookup
     # (``getattr(local, name, default)`` raises and catches an AttributeError inside: slow for every op)
@@ -122,14 +123,7 @@ def run_backward(root, grad, retain_graph=False):
         g = grads.pop(id(tensor), None)
         if g is None:  # no path from root carried a gradient here
             continue
-        parent_grads = tensor._backward(g)
-        parents = tensor._parents
-        if not retain_graph:
-            tensor._backward = _freed_graph
-            tensor._parents = ()
-        for parent, pg in zip(parents, parent_grads):
-            if pg is None or not parent.requires_grad:
-                continue
+        for parent, pg in _apply_backward(tensor, g, retain_graph):
             if parent._backward is None:
                 parent._accumulate_grad(pg)
             else:
@@ -139,20 +133,28 @@ def run_backward(root, grad, retain_graph=False):
                 grads[key] = pg if previous is None else previous + pg
 
 
+def _apply_backward(tensor, g, retain_graph):
+    """One link of the chain rule: ``tensor``'s backward rule applied to its gradient ``g``.
+
+    Returns the (parent, gradient) pairs that carry a gradient, and frees the node (its rule and
+    its inputs, with the arrays they hold) unless ``retain_graph``.
+    """
+    parent_grads = tensor._backward(g)
+    parents = tensor._parents
+    if not retain_graph:
+        tensor._backward = _freed_graph
+        tensor._parents = ()
+    return [(parent, pg) for parent, pg in zip(parents, parent_grads) if pg is not None and parent.requires_grad]
+
+
 def _run_chain(chain, grad, retain_graph):
     """``run_backward`` for a chain (see ``_chain``): each node's one inner parent is the next node, so
     its gradient is handed straight on; no dictionary of pending gradients, no sums of paths."""
     g = grad
     for tensor in chain:
-        parent_grads = tensor._backward(g)
-        parents = tensor._parents
-        if not retain_graph:
-            tensor._backward = _freed_graph
-            tensor._parents = ()
+        parent_grads = _apply_backward(tensor, g, retain_graph)
         g = None
-        for parent, pg in zip(parents, parent_grads):
-            if pg is None or not parent.requires_grad:
-                continue
+        for parent, pg in parent_grads:
             if parent._backward is None:
                 parent._accumulate_grad(pg)
             else:
