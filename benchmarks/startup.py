@@ -37,7 +37,7 @@ def _import_env(cache_dir):
 
 def _time_import(module, env):
     done = subprocess.run([sys.executable, "-c", _TIMER.format(module=module)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"import {module} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
     return float(done.stdout.strip().splitlines()[-1])

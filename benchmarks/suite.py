@@ -145,6 +145,19 @@ def _machine_line(result):
     return "; ".join(parts)
 
 
+def busy_warning(result):
+    """A note when other work was running: then multi-threaded timings swing widely between runs."""
+    m, threads = result["machine"], result["settings"]["threads"]
+    start, end = (m.get("load_average_at_start") or [0])[0], (m.get("load_average_at_end") or [0])[0]
+    others = max(start, end - threads)  # the 1-minute load at the end includes the benchmark itself
+    cpus = m.get("logical_cpus") or 1
+    if others + threads > cpus + 0.5:
+        return (f"note: other work was running (about {others:.1f} busy CPUs besides the benchmark's {threads} "
+                f"thread(s), on {cpus} CPUs): timings vary more from run to run"
+                f"{'; compare with --threads 1' if threads > 1 else ''}")
+    return None
+
+
 RATIO_NOTE = ("vs = chainrule's advantage: × = how many times faster / smaller / lighter chainrule is (> 1: chainrule "
               "better); pp = accuracy difference in percentage points; Δ = absolute difference of the final losses.")
 
@@ -156,7 +169,11 @@ def format_text(result):
     def render(cells):
         return "  ".join(str(c).rjust(w) if i >= 2 else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    out = [f"machine: {_machine_line(result)}", render(HEADER), render(["-" * w for w in widths])]
+    out = [f"machine: {_machine_line(result)}"]
+    warning = busy_warning(result)
+    if warning:
+        out.append(warning)
+    out += [render(HEADER), render(["-" * w for w in widths])]
     out += [render(line) for line in lines]
     out.append("")
     out.append(RATIO_NOTE)
@@ -168,7 +185,9 @@ def format_text(result):
 
 def format_markdown(result):
     lines = table_cells(result)
+    warning = busy_warning(result)
     out = [f"Measured with `{result['settings']['command']}` on: {_machine_line(result)}.", "",
+           *([warning, ""] if warning else []),
            "| " + " | ".join(HEADER) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * 5) + "|"]
     out += ["| " + " | ".join(str(c) for c in line) + " |" for line in lines]
     out += ["", RATIO_NOTE, ""]

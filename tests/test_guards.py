@@ -197,8 +197,8 @@ def _mlp_graph(x, params):
 
 
 def test_chain_shortcut_orders_a_feed_forward_graph_like_the_general_search(rng):
-    params = [(Tensor(rng.standard_normal((5, 4)), requires_grad=True), Tensor(rng.standard_normal(5), requires_grad=True)),
-              (Tensor(rng.standard_normal((3, 5)), requires_grad=True), Tensor(rng.standard_normal(3), requires_grad=True))]
+    params = [(Tensor(rng.standard_normal((n_out, n_in)), requires_grad=True),
+               Tensor(rng.standard_normal(n_out), requires_grad=True)) for n_in, n_out in ((4, 5), (5, 3))]
     x = Tensor(rng.standard_normal((6, 4)))
     loss = _mlp_graph(x, params)
     chain = _chain(loss)

@@ -3,7 +3,9 @@
 Backpropagation through time, written out. Each op
 
 * projects the inputs of *all* time steps with one matrix product (``x @ W_ihᵀ``),
-* then walks the sequence with one ``h @ W_hhᵀ`` product per step for all gates together,
+* then walks the sequence with one ``h @ W_hhᵀ`` product per step for all gates together
+  (LSTM: one product per step of ``[W_hh, W_ih, b]`` with ``[h; x_t; 1]`` does both, in a
+  feature-major layout, see the comment above ``lstm``),
 * and its backward walks time in reverse, applying the chain rule of the cell at each step
   (the derivatives are written above each backward), after which the weight gradients are
   each one big matrix product over all stored steps.
@@ -356,7 +358,7 @@ def _norm(array):
     return math.sqrt(float(xp.vdot(array, array)))
 
 
-# ---------------------------------------------------------------------------- LSTM
+# ---------------------------------------------------------------------------- gate helpers (GRU)
 # The gate nonlinearities in three whole-block operations: every sigmoid gate is computed as
 # σ(A) = 1 / (1 + exp(-A)) and the tanh gate as tanh(A) = 2·σ(2A) - 1, so the pre-activations
 # are scaled once by -1 (sigmoid gates) or -2 (tanh gate); then exp, +1 and reciprocal give σ
@@ -397,6 +399,23 @@ def _gate_rows(scale, H):
     return xp.repeat(scale[:, 0], H)
 
 
+# ---------------------------------------------------------------------------- LSTM
+# Inside the LSTM op everything is laid out "feature-major": a step's gates are a (4, H, B) block,
+# its states (H, B), so that every element-wise operation of a step runs over whole contiguous
+# blocks (NumPy is several times slower over the strided per-gate slices of a (B, 4H) array). The
+# gates are stored in the order o, i, f, g (PyTorch's weights stay i, f, g, o outside: their rows
+# are permuted once per call and the weight gradients permuted back), so that the three sigmoid
+# gates are one block (one exp, +1, reciprocal for all three) and so are, in the backward, the
+# three gates driven by dc' (i, f, g).
+_LSTM_ORDER = (3, 0, 1, 2)  # internal gate k is PyTorch's gate _LSTM_ORDER[k] (i=0, f=1, g=2, o=3)
+
+
+def _lstm_rows(H):
+    """Row permutation PyTorch layout -> internal layout, and its inverse."""
+    perm = (numpy.arange(4 * H).reshape(4, H)[list(_LSTM_ORDER)]).reshape(-1)
+    return perm, numpy.argsort(perm)
+
+
 def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None, reverse=False,
          batch_first=False, recorder=None):
     """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and weight layout).
@@ -413,112 +432,138 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     )
     dtype = x.dtype
     walk = _Walk("lstm", lengths, T, B, reverse, dtype)
-    pre = _gate_scale("ssts", dtype)
+    perm, inverse = _lstm_rows(H)
+    S = H + I + 1  # a step's input column [h; x_t; 1]
 
-    # All input projections in one product; G holds the (scaled) gate pre-activations and,
-    # after each step, that step's gate values i, f, g, o.
-    rows = _gate_rows(pre, H)
-    xs = walk.sequence_in(x.data, batch_first)
-    G = _input_projection(xs, w_ih, (b_ih, b_hh), rows, _WORKSPACE.take((T, B, 4, H), dtype))
-    w_hh_scaled_t = xp.ascontiguousarray((w_hh.data * rows[:, None]).T)
+    # One product per step gives all the gate pre-activations, input projection and bias
+    # included: A = W·[h; x_t; 1] with W = [W_hh, W_ih, b] (4H, S), rows in the internal order,
+    # the sigmoid gates' rows halved: σ(A) = (1 + tanh(A/2)) / 2, so one tanh over the whole
+    # (4, H, B) block gives all four gates, and the three sigmoid gates then get ·½ + ½.
+    W = xp.empty((4 * H, S), dtype=dtype)
+    W[:, :H] = w_hh.data[perm]
+    W[:, H:H + I] = w_ih.data[perm]
+    if b_ih is None and b_hh is None:
+        W[:, H + I] = 0
+    else:
+        W[:, H + I] = sum(b.data for b in (b_ih, b_hh) if b is not None)[perm]
+    W[:3 * H] *= 0.5
 
-    hs = _WORKSPACE.take((T + 1, B, H), dtype)  # state history: hs[walk.first] = h0
-    cs = _WORKSPACE.take((T + 1, B, H), dtype)
-    tanh_c = walk.buffer((T, B, H), dtype)
-    hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
-    cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
-    hh = xp.empty((B, 4, H), dtype=dtype)
-    ig = xp.empty((B, H), dtype=dtype)
-    with numpy.errstate(over="ignore"), _one_blas_thread:  # see _gate_scale and _OneBlasThread
+    # hx[p] = [h; x_t; 1] (S, B) for the step t that starts from slot p (see _Walk.slots); the
+    # slot no step starts from holds only the final h. G[t]: after step t, its gates o, i, f, g.
+    hx = _WORKSPACE.take((T + 1, S, B), dtype)
+    before = walk.history_before(hx)
+    xs = x.data.transpose(1, 2, 0) if batch_first else x.data.transpose(0, 2, 1)  # (T, I, B)
+    before[:, H:H + I] = xs if walk.order is None else xs[:, :, walk.order]
+    before[:, H + I] = 1
+    hx[walk.last, H:] = 0
+    hx[walk.first, :H] = _initial_state(h0, B, H, dtype, walk).T
+    cs = _WORKSPACE.take((T + 1, H, B), dtype)
+    cs[walk.first] = _initial_state(c0, B, H, dtype, walk).T
+    G = _WORKSPACE.take((T, 4, H, B), dtype)
+    tanh_c = _WORKSPACE.take((T, H, B), dtype)
+    ig = xp.empty((H, B), dtype=dtype)
+    with _one_blas_thread:  # see _OneBlasThread
         for t in walk.steps:
-            n = walk.active[t]
             p, q = walk.slots(t)
+            a = G[t]
+            xp.matmul(W, hx[p], out=a.reshape(4 * H, B))
+            xp.tanh(a, out=a)  # g, and 2σ - 1 for o, i, f
+            s = a[:3]
+            s *= 0.5
+            s += 0.5  # o, i, f = σ(A)
+            c = cs[q]
+            xp.multiply(a[2], cs[p], out=c)
+            xp.multiply(a[1], a[3], out=ig)
+            c += ig  # c' = f·c + i·g
+            xp.tanh(c, out=tanh_c[t])
+            xp.multiply(a[0], tanh_c[t], out=hx[q, :H])  # h' = o·tanh(c')
+            n = walk.active[t]
             if n < B:  # finished (or not yet started) sequences carry their state through
-                hs[q, n:] = hs[p, n:]
-                cs[q, n:] = cs[p, n:]
-            a = G[t, :n]
-            xp.matmul(hs[p, :n], w_hh_scaled_t, out=hh[:n].reshape(n, 4 * H))
-            a += hh[:n]
-            _sigmoid_(a)
-            g = a[:, 2]
-            g *= 2
-            g -= 1  # a = [i, f, g, o]
-            c = cs[q, :n]
-            xp.multiply(a[:, 1], cs[p, :n], out=c)
-            xp.multiply(a[:, 0], g, out=ig[:n])
-            c += ig[:n]  # c' = f·c + i·g
-            xp.tanh(c, out=tanh_c[t, :n])
-            xp.multiply(a[:, 3], tanh_c[t, :n], out=hs[q, :n])  # h' = o·tanh(c')
+                hx[q, :H, n:] = hx[p, :H, n:]
+                cs[q, :, n:] = cs[p, :, n:]
 
-    output = walk.sequence_out(walk.history_after(hs), batch_first)
-    h_n = walk.state_out(hs[walk.last])
-    c_n = walk.state_out(cs[walk.last])
+    output = walk.sequence_out(walk.history_after(hx)[:, :H].transpose(0, 2, 1), batch_first)
+    h_n = walk.state_out(hx[walk.last, :H].T)
+    c_n = walk.state_out(cs[walk.last].T)
 
     # Backward through time. With A = gate pre-activations, at each step (dh, dc: gradients
     # reaching h' and c' from the output and from step t+1):
     #   h' = o·tanh(c')      =>  do = dh·tanh(c'),            dc += dh·o·(1 - tanh²(c'))
     #   c' = f·c + i·g       =>  di = dc·g,  df = dc·c,  dg = dc·i,   dc_prev = dc·f
     #   i, f, o = σ(A)       =>  dA = d(gate)·σ(1-σ);     g = tanh(A)  =>  dA_g = dg·(1 - g²)
-    #   A = xW_ihᵀ + hW_hhᵀ + b  =>  dh_prev = dA·W_hh,  dW_hh = Σ_t dAᵀh,  dW_ih = Σ_t dAᵀx,  dx = dA·W_ih
+    #   A = W·[h; x; 1]      =>  dh_prev = W_hhᵀ·dA,  [dW_hh, dW_ih, db] = Σ_t dA·[h; x; 1]ᵀ,  dx = W_ihᵀ·dA
     # The factors that do not depend on dh, dc are computed for all steps at once first:
-    #   dA_i = dc·[g·i(1-i)],  dA_f = dc·[c·f(1-f)],  dA_g = dc·[i(1-g²)],  dA_o = dh·[tanh(c')·o(1-o)]
+    #   dA_o = dh·[tanh(c')·o(1-o)],  dA_i = dc·[g·i(1-i)],  dA_f = dc·[c·f(1-f)],  dA_g = dc·[i(1-g²)]
     #   dc += dh·[o(1 - tanh²(c'))]
+    # (zeroed at padded steps, where the carried dh, dc are put back after the step).
     named = [x, w_ih, w_hh, b_ih, b_hh, h0, c0]
     parents, pick = _parents_and_grads(named)
 
     def backward(grads):
         g_out, g_h, g_c = grads
-        gs = walk.grad_sequence_in(g_out, batch_first)
-        i, f, g, o = G[:, :, 0], G[:, :, 1], G[:, :, 2], G[:, :, 3]
-        K = xp.subtract(1, G, out=_WORKSPACE.take(G.shape, dtype))
-        K *= G  # σ(1-σ) in every slot (slot 2 is overwritten below)
-        K[:, :, 0] *= g
-        K[:, :, 1] *= walk.history_before(cs)
-        xp.multiply(g, g, out=K[:, :, 2])
-        xp.subtract(1, K[:, :, 2], out=K[:, :, 2])
-        K[:, :, 2] *= i
-        K[:, :, 3] *= tanh_c
+        gs = None
+        if g_out is not None:  # (T, H, B), sorted like the batch, in one copy
+            gs = g_out.transpose(1, 2, 0) if batch_first else g_out.transpose(0, 2, 1)
+            gs = xp.ascontiguousarray(gs if walk.order is None else gs[:, :, walk.order])
+        o, i, f, g = G[:, 0], G[:, 1], G[:, 2], G[:, 3]
+        K = _WORKSPACE.take(G.shape, dtype)
+        sig, k_sig = G[:, :3], K[:, :3]
+        xp.subtract(1, sig, out=k_sig)
+        k_sig *= sig  # σ(1-σ)
+        K[:, 0] *= tanh_c
+        K[:, 1] *= g
+        K[:, 2] *= walk.history_before(cs)
+        k_g = K[:, 3]
+        xp.multiply(g, g, out=k_g)
+        xp.subtract(1, k_g, out=k_g)
+        k_g *= i
         Kc = xp.multiply(tanh_c, tanh_c, out=_WORKSPACE.take(tanh_c.shape, dtype))
         xp.subtract(1, Kc, out=Kc)
         Kc *= o
+        if walk.mask is not None:
+            K *= walk.mask.transpose(0, 2, 1)[:, None]  # (T, 1, 1, B)
 
-        dA = walk.buffer((T, B, 4, H), dtype)
-        dh = walk.state_buffer(g_h, B, H, dtype)
-        dc = walk.state_buffer(g_c, B, H, dtype)
-        tmp = xp.empty((B, H), dtype=dtype)
-        drive = xp.empty((B, 4, H), dtype=dtype)  # [dc, dc, dc, dh]: then dA = drive·K in one product
-        w = w_hh.data
+        dA = _WORKSPACE.take((T, 4, H, B), dtype)
+        dh = xp.ascontiguousarray(walk.state_buffer(g_h, B, H, dtype).T)
+        dc = xp.ascontiguousarray(walk.state_buffer(g_c, B, H, dtype).T)
+        tmp = xp.empty((H, B), dtype=dtype)
+        w_t = xp.ascontiguousarray(w_hh.data[perm].T)  # (H, 4H), columns in the internal order
         with _one_blas_thread:
             for t in reversed(walk.steps):
                 n = walk.active[t]
-                dh_t, dc_t = dh[:n], dc[:n]
+                if n < B:
+                    carried = dh[:, n:].copy(), dc[:, n:].copy()
                 if gs is not None:
-                    dh_t += gs[t, :n]
+                    dh += gs[t]
                 if recorder is not None:
-                    recorder(t, _norm(dh_t))
-                xp.multiply(dh_t, Kc[t, :n], out=tmp[:n])
-                dc_t += tmp[:n]
-                d = drive[:n]
-                d[:, :3] = dc_t[:, None, :]
-                d[:, 3] = dh_t
-                xp.multiply(d, K[t, :n], out=dA[t, :n])
-                dc_t *= f[t, :n]
-                xp.matmul(dA[t, :n].reshape(n, 4 * H), w, out=dh_t)
+                    recorder(t, _norm(dh[:, :n]))
+                xp.multiply(dh, Kc[t], out=tmp)
+                dc += tmp
+                d = dA[t]
+                xp.multiply(dh, K[t, 0], out=d[0])
+                xp.multiply(dc, K[t, 1:], out=d[1:])
+                dc *= f[t]
+                xp.matmul(w_t, d.reshape(4 * H, B), out=dh)
+                if n < B:
+                    dh[:, n:], dc[:, n:] = carried
 
-        flat = dA.reshape(T * B, 4 * H)
         gx = gw_ih = gw_hh = gb = None
         if x.requires_grad:
-            gx = walk.grad_sequence_out((flat @ w_ih.data).reshape(T, B, I), batch_first)
-        if w_ih.requires_grad:
-            gw_ih = flat.T @ xs.reshape(T * B, I)
-        if w_hh.requires_grad:
-            gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
-        if b_ih is not None or b_hh is not None:
-            gb = flat.sum(axis=0)
+            w_ih_t = xp.ascontiguousarray(w_ih.data[perm].T)  # (I, 4H)
+            gx = xp.matmul(w_ih_t, dA.reshape(T, 4 * H, B)).transpose(0, 2, 1)  # (T, B, I)
+            gx = walk.grad_sequence_out(xp.ascontiguousarray(gx), batch_first)
+        if w_ih.requires_grad or w_hh.requires_grad or b_ih is not None or b_hh is not None:
+            flat = dA.reshape(T, 4 * H, B).transpose(1, 0, 2).reshape(4 * H, T * B)  # a copy
+            inputs = before.transpose(1, 0, 2).reshape(S, T * B)
+            gW = (flat @ inputs.T)[inverse]  # (4H, S), PyTorch's row order
+            gw_hh = xp.ascontiguousarray(gW[:, :H])
+            gw_ih = xp.ascontiguousarray(gW[:, H:H + I])
+            gb = gW[:, H + I].copy()
         _WORKSPACE.give(K, Kc, dA)
-        return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh), walk.rows_out(dc)])
+        return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(xp.ascontiguousarray(dh.T)),
+                     walk.rows_out(xp.ascontiguousarray(dc.T))])
 
-    _give_back_when_freed(backward, G, hs, cs, tanh_c)
+    _give_back_when_freed(backward, G, hx, cs, tanh_c)
     return _multi_result([output, h_n, c_n], parents, backward, "lstm")
 
 

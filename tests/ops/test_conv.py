@@ -229,3 +229,22 @@ def test_dropout2d_is_seeded_and_identity_in_eval():
 def test_dropout2d_needs_images():
     with pytest.raises(ValueError, match=r"dropout2d: input must be a 4-D \(N, C, H, W\) tensor, got shape \(4, 8\)"):
         dropout2d(np.ones((4, 8), np.float32), 0.5)
+
+
+@pytest.mark.parametrize("out_channels", [4, 10])  # 3·2·3 column rows: >= 2x4 takes the wide path, < 2x10 not
+@pytest.mark.parametrize("padding, dilation", [(0, (2, 1)), ((2, 0), 1), ((1, 2), (1, 3))])
+def test_conv2d_stride1_wide_columns_match_torch(rng, torch, compare_torch, padding, dilation, out_channels):
+    # stride 1 builds its column matrix over the padded width, with wrap-around columns that read
+    # the next row's pixels; they must neither reach the output nor leak into dL/dW, dL/dx or dL/db
+    x = rng.standard_normal((2, 3, 7, 6))[:, :, :, ::-1]  # a non-contiguous input, read as it is
+    w, b = rng.standard_normal((out_channels, 3, 2, 3)), rng.standard_normal(out_channels)
+    F = torch.nn.functional
+    compare_torch(
+        lambda x, w, b: conv2d(x, w, b, padding=padding, dilation=dilation),
+        lambda x, w, b: F.conv2d(x, w, b, padding=padding, dilation=dilation),
+        np.ascontiguousarray(x), w, b,
+    )
+    out = conv2d(cr.Tensor(x), cr.Tensor(w), cr.Tensor(b), padding=padding, dilation=dilation)
+    expected = F.conv2d(torch.from_numpy(x.copy()), torch.from_numpy(w), torch.from_numpy(b),
+                        padding=padding, dilation=dilation)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)

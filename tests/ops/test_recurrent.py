@@ -279,3 +279,36 @@ def test_time_loops_run_with_one_blas_thread_and_restore_it():
         out.sum().backward()
         assert seen and all(threads == [1] * len(before) for threads in seen)
         assert blas_threads() == before
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_saturated_gates_and_weight_only_gradients_match_torch(batch_first):
+    """Large weights drive every gate into saturation (exp overflows inside the sigmoid): the outputs
+    stay finite and, like the weight gradients (x a constant, no biases: the training case), match
+    torch. Each gate gets its own scale, so mixing up the internal gate order would show."""
+    torch = pytest.importorskip("torch")
+    T, B, I, H = 5, 4, 3, 6
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((B, T, I) if batch_first else (T, B, I)).astype(np.float32)
+    gate_scale = np.repeat([30.0, 0.5, 20.0, 2.0], H)[:, None]  # i, f, g, o
+    w_ih = (rng.standard_normal((4 * H, I)) * gate_scale).astype(np.float32)
+    w_hh = (rng.standard_normal((4 * H, H)) * gate_scale).astype(np.float32)
+    g_out = rng.standard_normal((B, T, H) if batch_first else (T, B, H)).astype(np.float32)
+
+    ours = [Tensor(w_ih.copy(), requires_grad=True), Tensor(w_hh.copy(), requires_grad=True)]
+    out, _, c_n = lstm(Tensor(x), *ours, batch_first=batch_first)
+    (out * Tensor(g_out)).sum().backward()
+
+    module = torch.nn.LSTM(I, H, bias=False, batch_first=batch_first)
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.from_numpy(w_ih))
+        module.weight_hh_l0.copy_(torch.from_numpy(w_hh))
+    t_out, (_, t_c) = module(torch.from_numpy(x))
+    (t_out * torch.from_numpy(g_out)).sum().backward()
+
+    assert np.isfinite(out.data).all() and np.isfinite(ours[1].grad).all()
+    tol = {"rtol": 1e-4, "atol": 1e-4}
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), **tol)
+    np.testing.assert_allclose(c_n.data, t_c[0].detach().numpy(), **tol)
+    np.testing.assert_allclose(ours[0].grad, module.weight_ih_l0.grad.numpy(), **tol)
+    np.testing.assert_allclose(ours[1].grad, module.weight_hh_l0.grad.numpy(), **tol)
