@@ -103,6 +103,20 @@ def _train_and_score(build_model, x_train, y_train, x_test, y_test, metric, fit_
     return score_model(model, x_test, y_test, metric), history, model
 
 
+def _train_and_score_splits(build_model, x, y, splits, metric, fit_params, seed, name):
+    """Train a fresh model on each (train rows, test rows) pair of ``splits`` (maybe wrapped in a progress
+    bar) and score it on the test rows; split i trains with seed ``seed + i``. Returns (scores, histories)."""
+    scores, histories = [], []
+    for i, (train_idx, test_idx) in enumerate(splits):
+        score, history, _ = _train_and_score(build_model, x[train_idx], y[train_idx], x[test_idx], y[test_idx],
+                                             metric, fit_params, seed + i)
+        scores.append(score)
+        histories.append(history)
+        if hasattr(splits, "set_postfix"):  # a progress bar shows the running mean
+            splits.set_postfix({name: f"{np.mean(scores):.4f}"})
+    return scores, histories
+
+
 def _progress(iterable, total, enabled, description):
     """``iterable`` wrapped in one tqdm progress bar when ``enabled`` (and tqdm is installed)."""
     if not enabled:
@@ -186,15 +200,8 @@ def cross_validate(build_model, x, y, k=5, stratified=None, metric="accuracy", f
     stratified = _is_classification(metric) if stratified is None else stratified
     splitter = (StratifiedKFold if stratified else KFold)(n_splits=k, shuffle=True, random_state=seed)
     folds = list(splitter.split(x, _class_labels(y)) if stratified else splitter.split(x))
-    scores, histories = [], []
     bar = _progress(folds, k, progress, "cross-validation folds")
-    for fold, (train_idx, test_idx) in enumerate(bar):
-        score, history, _ = _train_and_score(build_model, x[train_idx], y[train_idx], x[test_idx], y[test_idx],
-                                             metric, fit_params, seed + fold)
-        scores.append(score)
-        histories.append(history)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix({name: f"{np.mean(scores):.4f}"})
+    scores, histories = _train_and_score_splits(build_model, x, y, bar, metric, fit_params, seed, name)
     method = f"{k}-fold {'stratified ' if stratified else ''}cross-validation"
     return ValidationResult(method, name, scores, histories)
 
@@ -216,20 +223,11 @@ def bootstrap(build_model, x, y, n_rounds=20, confidence=0.95, metric="accuracy"
     if isinstance(n_rounds, bool) or not isinstance(n_rounds, (int, np.integer)) or n_rounds < 2:
         raise ValueError(f"bootstrap: n_rounds must be an integer >= 2, got {n_rounds!r}")
     rng = np.random.default_rng(seed)
-    scores, histories = [], []
     n = len(x)
-    bar = _progress(range(n_rounds), n_rounds, progress, "bootstrap rounds")
-    for round_ in bar:
-        sample = rng.integers(0, n, size=n)
-        out_of_bag = np.setdiff1d(np.arange(n), sample)
-        if out_of_bag.size == 0:
-            continue
-        score, history, _ = _train_and_score(build_model, x[sample], y[sample], x[out_of_bag], y[out_of_bag],
-                                             metric, fit_params, seed + round_)
-        scores.append(score)
-        histories.append(history)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix({name: f"{np.mean(scores):.4f}"})
+    samples = (rng.integers(0, n, size=n) for _ in range(n_rounds))
+    rounds = [(sample, oob) for sample in samples if (oob := np.setdiff1d(np.arange(n), sample)).size]
+    bar = _progress(rounds, len(rounds), progress, "bootstrap rounds")
+    scores, histories = _train_and_score_splits(build_model, x, y, bar, metric, fit_params, seed, name)
     if len(scores) < 2:
         raise ValueError(f"bootstrap: only {len(scores)} round(s) had out-of-bag samples; use more samples")
     tail = 100 * (1 - confidence) / 2
