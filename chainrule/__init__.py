@@ -1,7 +1,7 @@
 """chainrule: a backpropagation neural-network library you can read.
 
 ``import chainrule`` loads NumPy and chainrule only; optional packages (scikit-learn,
-matplotlib, tqdm, safetensors) are imported where they are used.
+matplotlib, tqdm, Pillow) are imported where they are used.
 """
 
 from . import data, diagnostics, evaluate, nn, ops, optim, train
