@@ -1,6 +1,6 @@
 """Small data sets shipped with chainrule, so that examples and tests run offline.
 
-* ``sentences.csv`` — 312 short English sentences (reviews of films, food, products, travel,
+* ``sentences.csv`` — 512 short English sentences (reviews of films, food, products, travel,
   services), half positive (label 1) and half negative (label 0), written for this project
   (CC0 / public domain). Most come in contrasting pairs ("The food was delicious..." /
   "The food was cold..."), so a model must learn the words that carry the sentiment.
