@@ -501,10 +501,14 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
 
     def backward(grads):
         g_out, g_h, g_c = grads
-        gs = None
+        gs, has_g = None, [False] * T
         if g_out is not None:  # (T, H, B), sorted like the batch, in one copy
-            gs = g_out.transpose(1, 2, 0) if batch_first else g_out.transpose(0, 2, 1)
-            gs = xp.ascontiguousarray(gs if walk.order is None else gs[:, :, walk.order])
+            # steps whose output gradient is all zero (e.g. all but the last, when only the
+            # last step feeds the loss) skip their dh += gs[t]: one `any` per step, done once
+            has_g = (g_out.any(axis=(0, 2)) if batch_first else g_out.any(axis=(1, 2))).tolist()
+            if any(has_g):
+                gs = g_out.transpose(1, 2, 0) if batch_first else g_out.transpose(0, 2, 1)
+                gs = xp.ascontiguousarray(gs if walk.order is None else gs[:, :, walk.order])
         o, i, f, g = G[:, 0], G[:, 1], G[:, 2], G[:, 3]
         K = _WORKSPACE.take(G.shape, dtype)
         sig, k_sig = G[:, :3], K[:, :3]
@@ -523,7 +527,9 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         if walk.mask is not None:
             K *= walk.mask.transpose(0, 2, 1)[:, None]  # (T, 1, 1, B)
 
-        dA = _WORKSPACE.take((T, 4, H, B), dtype)
+        # dA is kept (4H, T, B): step t writes the (4H, B) block dA[:, t], and the whole-sequence
+        # products below read it as one (4H, T·B) matrix, without a transposing copy
+        dA = _WORKSPACE.take((4 * H, T, B), dtype)
         dh = xp.ascontiguousarray(walk.state_buffer(g_h, B, H, dtype).T)
         dc = xp.ascontiguousarray(walk.state_buffer(g_c, B, H, dtype).T)
         tmp = xp.empty((H, B), dtype=dtype)
@@ -533,27 +539,31 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
                 n = walk.active[t]
                 if n < B:
                     carried = dh[:, n:].copy(), dc[:, n:].copy()
-                if gs is not None:
+                if has_g[t]:
                     dh += gs[t]
                 if recorder is not None:
                     recorder(t, _norm(dh[:, :n]))
                 xp.multiply(dh, Kc[t], out=tmp)
                 dc += tmp
-                d = dA[t]
+                d2 = dA[:, t]  # (4H, B), rows T·B apart
+                d = d2.reshape(4, H, B)
                 xp.multiply(dh, K[t, 0], out=d[0])
                 xp.multiply(dc, K[t, 1:], out=d[1:])
                 dc *= f[t]
-                xp.matmul(w_t, d.reshape(4 * H, B), out=dh)
+                xp.matmul(w_t, d2, out=dh)
                 if n < B:
                     dh[:, n:], dc[:, n:] = carried
 
         gx = gw_ih = gw_hh = gb = None
         if x.requires_grad:
             w_ih_t = xp.ascontiguousarray(w_ih.data[perm].T)  # (I, 4H)
-            gx = xp.matmul(w_ih_t, dA.reshape(T, 4 * H, B)).transpose(0, 2, 1)  # (T, B, I)
-            gx = walk.grad_sequence_out(xp.ascontiguousarray(gx), batch_first)
+            gx = (w_ih_t @ dA.reshape(4 * H, T * B)).reshape(I, T, B)
+            if batch_first and walk.order is None:
+                gx = xp.ascontiguousarray(gx.transpose(2, 1, 0))  # (B, T, I)
+            else:
+                gx = walk.grad_sequence_out(xp.ascontiguousarray(gx.transpose(1, 2, 0)), batch_first)
         if w_ih.requires_grad or w_hh.requires_grad or b_ih is not None or b_hh is not None:
-            flat = dA.reshape(T, 4 * H, B).transpose(1, 0, 2).reshape(4 * H, T * B)  # a copy
+            flat = dA.reshape(4 * H, T * B)
             inputs = before.transpose(1, 0, 2).reshape(S, T * B)
             gW = (flat @ inputs.T)[inverse]  # (4H, S), PyTorch's row order
             gw_hh = xp.ascontiguousarray(gW[:, :H])

@@ -312,3 +312,26 @@ def test_lstm_saturated_gates_and_weight_only_gradients_match_torch(batch_first)
     np.testing.assert_allclose(c_n.data, t_c[0].detach().numpy(), **tol)
     np.testing.assert_allclose(ours[0].grad, module.weight_ih_l0.grad.numpy(), **tol)
     np.testing.assert_allclose(ours[1].grad, module.weight_hh_l0.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("lengths", [None, [4, 2, 3]])
+@pytest.mark.parametrize("live_steps", [(3,), (0, 2), ()])
+def test_lstm_output_gradient_zero_at_some_steps(batch_first, lengths, live_steps):
+    """The output gradient reaches only some steps (as when only the last step feeds the loss; none:
+    only the final states do): the steps without one must still pass dh, dc back correctly."""
+    T = 4
+    arrays = _inputs("lstm", T=T, batch_first=batch_first)
+    rng = np.random.default_rng(5)
+    weight = np.zeros((T, 3, 3))
+    for t in live_steps:
+        weight[t] = rng.standard_normal((3, 3))  # non-uniform upstream gradient at the live steps
+    if batch_first:
+        weight = weight.transpose(1, 0, 2).copy()
+    w_h, w_c = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+
+    def loss(*t):
+        out, h_n, c_n = lstm(*t, lengths=lengths, batch_first=batch_first)
+        return (out * Tensor(weight)).sum() + (h_n * Tensor(w_h)).sum() + (c_n * Tensor(w_c)).sum()
+
+    assert gradcheck(loss, arrays)
