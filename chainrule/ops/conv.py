@@ -41,6 +41,16 @@ __all__ = ["conv2d", "conv_transpose2d", "dropout2d"]
 
 
 # ------------------------------------------------------------------ arguments
+def _checked_bias(bias, out_channels, op):
+    """``bias`` as a Tensor of shape (out_channels,), or None."""
+    if bias is None:
+        return None
+    bias = as_tensor(bias)
+    if bias.shape != (out_channels,):
+        raise ValueError(f"{op}: bias must have shape ({out_channels},), got {bias.shape}")
+    return bias
+
+
 def _pair(value, name, op, minimum=0):
     """An int or a pair of ints as a tuple of two ints, each at least ``minimum``."""
     if type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int:
@@ -252,10 +262,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         )
     if O % groups:
         raise ValueError(f"{op}: out_channels {O} is not divisible by groups={groups}")
-    if bias is not None:
-        bias = as_tensor(bias)
-        if bias.shape != (O,):
-            raise ValueError(f"{op}: bias must have shape ({O},), got {bias.shape}")
+    bias = _checked_bias(bias, O, op)
     stride = _pair(stride, "stride", op, 1)
     dilation = _pair(dilation, "dilation", op, 1)
     kernel = (kh, kw)
@@ -368,10 +375,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if C % groups:
         raise ValueError(f"{op}: in_channels {C} is not divisible by groups={groups}")
     G, Cg, O = groups, C // groups, Og * groups
-    if bias is not None:
-        bias = as_tensor(bias)
-        if bias.shape != (O,):
-            raise ValueError(f"{op}: bias must have shape ({O},), got {bias.shape}")
+    bias = _checked_bias(bias, O, op)
     stride = _pair(stride, "stride", op, 1)
     dilation = _pair(dilation, "dilation", op, 1)
     ph, pw = _pair(padding, "padding", op)
