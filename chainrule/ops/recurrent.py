@@ -502,13 +502,15 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     def backward(grads):
         g_out, g_h, g_c = grads
         gs, has_g = None, [False] * T
-        if g_out is not None:  # (T, H, B), sorted like the batch, in one copy
+        if g_out is not None:  # gs[t]: (H, B), sorted like the batch
             # steps whose output gradient is all zero (e.g. all but the last, when only the
             # last step feeds the loss) skip their dh += gs[t]: one `any` per step, done once
             has_g = (g_out.any(axis=(0, 2)) if batch_first else g_out.any(axis=(1, 2))).tolist()
-            if any(has_g):
-                gs = g_out.transpose(1, 2, 0) if batch_first else g_out.transpose(0, 2, 1)
-                gs = xp.ascontiguousarray(gs if walk.order is None else gs[:, :, walk.order])
+            gs = g_out.transpose(1, 2, 0) if batch_first else g_out.transpose(0, 2, 1)
+            if walk.order is not None:
+                gs = gs[:, :, walk.order]
+            elif sum(has_g) > T // 4:  # one transposing copy beats many strided additions
+                gs = xp.ascontiguousarray(gs)
         o, i, f, g = G[:, 0], G[:, 1], G[:, 2], G[:, 3]
         K = _WORKSPACE.take(G.shape, dtype)
         sig, k_sig = G[:, :3], K[:, :3]
