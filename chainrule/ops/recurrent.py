@@ -34,7 +34,10 @@ import weakref
 import numpy
 
 from ..backend import xp
+from ..function import is_grad_enabled
 from ..tensor import Tensor, as_tensor, result
+from . import lstm_kernels
+from .threads import loop_threads
 
 __all__ = ["rnn", "lstm", "gru", "last_step"]
 
@@ -129,55 +132,6 @@ def _give_back_when_freed(backward, *arrays):
     """Return ``arrays`` (saved for ``backward``) to the workspace when ``backward`` is garbage:
     after the backward pass freed the graph, or right away when no graph was recorded."""
     weakref.finalize(backward, _WORKSPACE.give, *arrays)
-
-
-class _OneBlasThread:
-    """Context manager: the BLAS library runs single-threaded inside (when threadpoolctl is installed).
-
-    The per-step products of a recurrence are small (B×H by H×gates·H). A multi-threaded BLAS
-    synchronises its threads at every call: on an idle machine that gains little, and on a busy
-    one every step stalls while a thread waits for a descheduled partner (LSTM training measured
-    3 to 10 times slower on a loaded 2-core machine). So the time loops run with one BLAS thread,
-    and the whole-sequence products (x·W_ihᵀ, the weight gradients) keep all of them. Counted, so
-    that ops running at once in several Python threads restore the setting when the last one leaves.
-    Without threadpoolctl (an optional package, installed with scikit-learn) it does nothing; set
-    ``chainrule.ops.recurrent.ONE_BLAS_THREAD_PER_STEP = False`` to keep the BLAS's own threading.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._depth = 0
-        self._limiter = None
-        self._controller = None
-
-    def _get_controller(self):
-        if self._controller is None:
-            try:
-                from threadpoolctl import ThreadpoolController
-            except ImportError:
-                self._controller = False
-            else:
-                self._controller = ThreadpoolController()
-        return self._controller
-
-    def __enter__(self):
-        with self._lock:
-            if self._depth == 0 and ONE_BLAS_THREAD_PER_STEP and self._get_controller():
-                self._limiter = self._controller.limit(limits=1, user_api="blas")
-            self._depth += 1
-        return self
-
-    def __exit__(self, *exc_info):
-        with self._lock:
-            self._depth -= 1
-            if self._depth == 0 and self._limiter is not None:
-                self._limiter.restore_original_limits()
-                self._limiter = None
-        return False
-
-
-ONE_BLAS_THREAD_PER_STEP = True
-_one_blas_thread = _OneBlasThread()
 
 
 def _parents_and_grads(named):
@@ -416,6 +370,30 @@ def _lstm_rows(H):
     return perm, numpy.argsort(perm)
 
 
+def _lstm_factors(G, tanh_c, c_before, K, Kc):
+    """The factors of the LSTM backward that do not depend on the incoming gradient, for all steps
+    at once (the compiled kernel makes them step by step): from G (T, 4, H, B) holding o, i, f, g,
+    K gets [tanh(c')·o(1-o), g·i(1-i), c·f(1-f), i(1-g²)] and Kc o(1 - tanh²(c'))."""
+    o, i, g = G[:, 0], G[:, 1], G[:, 3]
+    sig, k_sig = G[:, :3], K[:, :3]
+    xp.subtract(1, sig, out=k_sig)
+    k_sig *= sig  # σ(1-σ)
+    K[:, 0] *= tanh_c
+    K[:, 1] *= g
+    K[:, 2] *= c_before
+    k_g = K[:, 3]
+    xp.multiply(g, g, out=k_g)
+    xp.subtract(1, k_g, out=k_g)
+    k_g *= i
+    xp.multiply(tanh_c, tanh_c, out=Kc)
+    xp.subtract(1, Kc, out=Kc)
+    Kc *= o
+
+
+# what the compiled forward step is given for K, Kc when no factors are wanted (never written)
+_NO_FACTORS = (numpy.zeros((4, 1, 1), numpy.float32), numpy.zeros((1, 1), numpy.float32))
+
+
 def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None, reverse=False,
          batch_first=False, recorder=None):
     """One LSTM layer, one direction, over a whole sequence (PyTorch's equations and weight layout).
@@ -461,26 +439,44 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     cs[walk.first] = _initial_state(c0, B, H, dtype, walk).T
     G = _WORKSPACE.take((T, 4, H, B), dtype)
     tanh_c = _WORKSPACE.take((T, H, B), dtype)
+
+    named = [x, w_ih, w_hh, b_ih, b_hh, h0, c0]
+    parents, pick = _parents_and_grads(named)
+    # K, Kc: the backward's factors (see _lstm_factors), made in the forward when a backward can follow
+    with_factors = is_grad_enabled() and any(p.requires_grad for p in parents)
+    K = _WORKSPACE.take(G.shape, dtype) if with_factors else None
+    Kc = _WORKSPACE.take(tanh_c.shape, dtype) if with_factors else None
+    # the compiled kernels (numba, optional) do a step's element-wise work in one pass
+    fused = lstm_kernels.kernels() if dtype == numpy.float32 and xp is numpy else None
     ig = xp.empty((H, B), dtype=dtype)
-    with _one_blas_thread:  # see _OneBlasThread
+    with loop_threads.loop(("lstm", W.shape, B, dtype.str), T):  # BLAS threads: see chainrule.ops.threads
         for t in walk.steps:
             p, q = walk.slots(t)
             a = G[t]
             xp.matmul(W, hx[p], out=a.reshape(4 * H, B))
-            xp.tanh(a, out=a)  # g, and 2σ - 1 for o, i, f
-            s = a[:3]
-            s *= 0.5
-            s += 0.5  # o, i, f = σ(A)
-            c = cs[q]
-            xp.multiply(a[2], cs[p], out=c)
-            xp.multiply(a[1], a[3], out=ig)
-            c += ig  # c' = f·c + i·g
-            xp.tanh(c, out=tanh_c[t])
-            xp.multiply(a[0], tanh_c[t], out=hx[q, :H])  # h' = o·tanh(c')
+            if fused:
+                fused[0](a, cs[p], cs[q], tanh_c[t], hx[q, :H], *((K[t], Kc[t]) if with_factors else _NO_FACTORS),
+                         with_factors)
+            else:
+                xp.tanh(a, out=a)  # g, and 2σ - 1 for o, i, f
+                s = a[:3]
+                s *= 0.5
+                s += 0.5  # o, i, f = σ(A)
+                c = cs[q]
+                xp.multiply(a[2], cs[p], out=c)
+                xp.multiply(a[1], a[3], out=ig)
+                c += ig  # c' = f·c + i·g
+                xp.tanh(c, out=tanh_c[t])
+                xp.multiply(a[0], tanh_c[t], out=hx[q, :H])  # h' = o·tanh(c')
             n = walk.active[t]
             if n < B:  # finished (or not yet started) sequences carry their state through
                 hx[q, :H, n:] = hx[p, :H, n:]
                 cs[q, :, n:] = cs[p, :, n:]
+    if with_factors:
+        if not fused:
+            _lstm_factors(G, tanh_c, walk.history_before(cs), K, Kc)
+        if walk.mask is not None:
+            K *= walk.mask.transpose(0, 2, 1)[:, None]  # (T, 1, 1, B): no gradient at padded steps
 
     output = walk.sequence_out(walk.history_after(hx)[:, :H].transpose(0, 2, 1), batch_first)
     h_n = walk.state_out(hx[walk.last, :H].T)
@@ -492,13 +488,9 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     #   c' = f·c + i·g       =>  di = dc·g,  df = dc·c,  dg = dc·i,   dc_prev = dc·f
     #   i, f, o = σ(A)       =>  dA = d(gate)·σ(1-σ);     g = tanh(A)  =>  dA_g = dg·(1 - g²)
     #   A = W·[h; x; 1]      =>  dh_prev = W_hhᵀ·dA,  [dW_hh, dW_ih, db] = Σ_t dA·[h; x; 1]ᵀ,  dx = W_ihᵀ·dA
-    # The factors that do not depend on dh, dc are computed for all steps at once first:
-    #   dA_o = dh·[tanh(c')·o(1-o)],  dA_i = dc·[g·i(1-i)],  dA_f = dc·[c·f(1-f)],  dA_g = dc·[i(1-g²)]
-    #   dc += dh·[o(1 - tanh²(c'))]
-    # (zeroed at padded steps, where the carried dh, dc are put back after the step).
-    named = [x, w_ih, w_hh, b_ih, b_hh, h0, c0]
-    parents, pick = _parents_and_grads(named)
-
+    # The factors that do not depend on dh, dc were made in the forward (K, Kc), so a step is
+    #   dc += dh·Kc,   dA = [dh·K_o, dc·K_i, dc·K_f, dc·K_g],   dc_prev = dc·f,   dh_prev = W_hhᵀ·dA
+    # (K is zero at padded steps, where the carried dh, dc are put back after the step).
     def backward(grads):
         g_out, g_h, g_c = grads
         gs, has_g = None, [False] * T
@@ -511,23 +503,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
                 gs = gs[:, :, walk.order]
             elif sum(has_g) > T // 4:  # one transposing copy beats many strided additions
                 gs = xp.ascontiguousarray(gs)
-        o, i, f, g = G[:, 0], G[:, 1], G[:, 2], G[:, 3]
-        K = _WORKSPACE.take(G.shape, dtype)
-        sig, k_sig = G[:, :3], K[:, :3]
-        xp.subtract(1, sig, out=k_sig)
-        k_sig *= sig  # σ(1-σ)
-        K[:, 0] *= tanh_c
-        K[:, 1] *= g
-        K[:, 2] *= walk.history_before(cs)
-        k_g = K[:, 3]
-        xp.multiply(g, g, out=k_g)
-        xp.subtract(1, k_g, out=k_g)
-        k_g *= i
-        Kc = xp.multiply(tanh_c, tanh_c, out=_WORKSPACE.take(tanh_c.shape, dtype))
-        xp.subtract(1, Kc, out=Kc)
-        Kc *= o
-        if walk.mask is not None:
-            K *= walk.mask.transpose(0, 2, 1)[:, None]  # (T, 1, 1, B)
+        f = G[:, 2]
 
         # dA is kept (4H, T, B): step t writes the (4H, B) block dA[:, t], and the whole-sequence
         # products below read it as one (4H, T·B) matrix, without a transposing copy
@@ -536,7 +512,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         dc = xp.ascontiguousarray(walk.state_buffer(g_c, B, H, dtype).T)
         tmp = xp.empty((H, B), dtype=dtype)
         w_t = xp.ascontiguousarray(w_hh.data[perm].T)  # (H, 4H), columns in the internal order
-        with _one_blas_thread:
+        with loop_threads.loop(("lstm backward", w_t.shape, B, dtype.str), T):
             for t in reversed(walk.steps):
                 n = walk.active[t]
                 if n < B:
@@ -545,18 +521,22 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
                     dh += gs[t]
                 if recorder is not None:
                     recorder(t, _norm(dh[:, :n]))
-                xp.multiply(dh, Kc[t], out=tmp)
-                dc += tmp
                 d2 = dA[:, t]  # (4H, B), rows T·B apart
-                d = d2.reshape(4, H, B)
-                xp.multiply(dh, K[t, 0], out=d[0])
-                xp.multiply(dc, K[t, 1:], out=d[1:])
-                dc *= f[t]
+                if fused:
+                    fused[1](dh, dc, K[t], Kc[t], f[t], dA, t)
+                else:
+                    d = d2.reshape(4, H, B)
+                    xp.multiply(dh, Kc[t], out=tmp)
+                    dc += tmp
+                    xp.multiply(dh, K[t, 0], out=d[0])
+                    xp.multiply(dc, K[t, 1:], out=d[1:])
+                    dc *= f[t]
                 xp.matmul(w_t, d2, out=dh)
                 if n < B:
                     dh[:, n:], dc[:, n:] = carried
 
         gx = gw_ih = gw_hh = gb = None
+        need_weights = w_ih.requires_grad or w_hh.requires_grad or b_ih is not None or b_hh is not None
         if x.requires_grad:
             w_ih_t = xp.ascontiguousarray(w_ih.data[perm].T)  # (I, 4H)
             gx = (w_ih_t @ dA.reshape(4 * H, T * B)).reshape(I, T, B)
@@ -564,18 +544,17 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
                 gx = xp.ascontiguousarray(gx.transpose(2, 1, 0))  # (B, T, I)
             else:
                 gx = walk.grad_sequence_out(xp.ascontiguousarray(gx.transpose(1, 2, 0)), batch_first)
-        if w_ih.requires_grad or w_hh.requires_grad or b_ih is not None or b_hh is not None:
-            flat = dA.reshape(4 * H, T * B)
+        if need_weights:
             inputs = before.transpose(1, 0, 2).reshape(S, T * B)
-            gW = (flat @ inputs.T)[inverse]  # (4H, S), PyTorch's row order
+            gW = (dA.reshape(4 * H, T * B) @ inputs.T)[inverse]  # (4H, S), PyTorch's row order
             gw_hh = xp.ascontiguousarray(gW[:, :H])
             gw_ih = xp.ascontiguousarray(gW[:, H:H + I])
             gb = gW[:, H + I].copy()
-        _WORKSPACE.give(K, Kc, dA)
+        _WORKSPACE.give(dA)
         return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(xp.ascontiguousarray(dh.T)),
                      walk.rows_out(xp.ascontiguousarray(dc.T))])
 
-    _give_back_when_freed(backward, G, hx, cs, tanh_c)
+    _give_back_when_freed(backward, G, hx, cs, tanh_c, *([K, Kc] if with_factors else []))
     return _multi_result([output, h_n, c_n], parents, backward, "lstm")
 
 
@@ -609,7 +588,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
-    with numpy.errstate(over="ignore"), _one_blas_thread:  # see _gate_scale and _OneBlasThread
+    with numpy.errstate(over="ignore"), loop_threads.loop(("gru", w_hh.shape, B, dtype.str), T):  # see _gate_scale
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -665,7 +644,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
         dh = walk.state_buffer(g_h, B, H, dtype)
         tmp = xp.empty((B, H), dtype=dtype)
         w = w_hh.data
-        with _one_blas_thread:
+        with loop_threads.loop(("gru backward", w.shape, B, dtype.str), T):
             for t in reversed(walk.steps):
                 n = walk.active[t]
                 dh_t = dh[:n]
@@ -723,7 +702,7 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
     w_hh_t = xp.ascontiguousarray(w_hh.data.T)
     hs = _WORKSPACE.take((T + 1, B, H), dtype)
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
-    with _one_blas_thread:
+    with loop_threads.loop(("rnn", w_hh_t.shape, B, dtype.str), T):
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -759,7 +738,7 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
         dA = walk.buffer((T, B, H), dtype)
         dh = walk.state_buffer(g_h, B, H, dtype)
         w = w_hh.data
-        with _one_blas_thread:
+        with loop_threads.loop(("rnn backward", w.shape, B, dtype.str), T):
             for t in reversed(walk.steps):
                 n = walk.active[t]
                 dh_t = dh[:n]

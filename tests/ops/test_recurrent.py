@@ -265,22 +265,6 @@ def test_interleaved_graphs_keep_their_saved_arrays():
         np.testing.assert_array_equal(t.grad, r.grad)
 
 
-def test_time_loops_run_with_one_blas_thread_and_restore_it():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-
-    def blas_threads():
-        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
-
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        before = blas_threads()
-        seen = []
-        tensors = [Tensor(a, requires_grad=True) for a in _inputs("lstm", T=3)]
-        out, h, c = lstm(*tensors, recorder=lambda t, norm: seen.append(blas_threads()))
-        out.sum().backward()
-        assert seen and all(threads == [1] * len(before) for threads in seen)
-        assert blas_threads() == before
-
-
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_lstm_saturated_gates_and_weight_only_gradients_match_torch(batch_first):
     """Large weights drive every gate into saturation (exp overflows inside the sigmoid): the outputs

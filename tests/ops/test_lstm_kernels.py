@@ -1,0 +1,105 @@
+"""Compiled LSTM step kernels (chainrule/ops/lstm_kernels.py): the tanh they use, and that the LSTM op
+gives the same outputs and gradients with them as with its NumPy path."""
+
+import math
+
+import numpy as np
+import pytest
+
+from chainrule import Tensor, no_grad
+from chainrule.ops import lstm_kernels
+from chainrule.ops.recurrent import lstm
+
+
+def _continued_fraction_tanh(x, depth):
+    d = 2 * depth + 1.0
+    for k in range(depth, 0, -1):
+        d = (2 * k - 1) + x * x / d
+    return x / d
+
+
+def test_tanh_coefficients_are_the_continued_fraction():
+    P, Q = lstm_kernels._tanh_coefficients()
+    assert Q[0] == 1.0
+    for x in np.linspace(-9, 9, 37):
+        z = x * x
+        rational = x * sum(c * z**k for k, c in enumerate(P)) / sum(c * z**k for k, c in enumerate(Q))
+        assert rational == pytest.approx(_continued_fraction_tanh(x, lstm_kernels.TANH_DEPTH), rel=1e-12, abs=1e-15)
+        assert rational == pytest.approx(math.tanh(x), abs=1e-7)  # the cut is deep enough
+
+
+@pytest.fixture
+def kernels():
+    pytest.importorskip("numba")
+    compiled = lstm_kernels.kernels()
+    if compiled is None:
+        pytest.skip("the compiled kernels are turned off (CHAINRULE_NUMBA=0)")
+    return compiled
+
+
+def test_compiled_gates_are_within_the_stated_error(kernels):
+    """The gates of the compiled forward step against float64 σ and tanh, over and beyond [-9, 9]."""
+    forward, _ = kernels
+    H, B = 64, 32
+    x = np.concatenate([np.linspace(-12, 12, 200_000), [-1e30, -50.0, 0.0, 1e-30, 50.0, 1e30]])
+    x = np.resize(x, (-(-x.size // (H * B))) * H * B).astype(np.float32).reshape(-1, H, B)
+    for block in x:
+        a = np.stack([block * 0.5, block * 0.5, block * 0.5, block])  # sigmoid gates take A/2
+        c_prev = np.zeros((H, B), np.float32)
+        out = [np.empty((H, B), np.float32) for _ in range(3)]
+        forward(a, c_prev, *out, np.empty((4, H, B), np.float32), np.empty((H, B), np.float32), True)
+        exact = block.astype(np.float64)
+        sigmoid = 0.5 + 0.5 * np.tanh(exact / 2)
+        assert np.abs(a[3] - np.tanh(exact)).max() <= 4e-7
+        assert np.abs(a[0] - sigmoid).max() <= 4e-7
+        assert np.abs(a).max() <= 1.0
+
+
+def _fused_and_numpy(monkeypatch, run):
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(lstm_kernels, "ENABLED", enabled)
+        results.append(run())
+    return results
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [6, 2, 5, 1, 6]])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_with_kernels_matches_numpy_path(kernels, monkeypatch, reverse, lengths, batch_first):
+    T, B, I, H = 6, 5, 4, 7
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal((B, T, I) if batch_first else (T, B, I)),
+              rng.standard_normal((4 * H, I)), rng.standard_normal((4 * H, H)),
+              rng.standard_normal(4 * H) * 0.3, rng.standard_normal(4 * H) * 0.3,
+              rng.standard_normal((B, H)), rng.standard_normal((B, H))]
+    arrays = [a.astype(np.float32) for a in arrays]
+    weights = [rng.standard_normal(s).astype(np.float32) for s in [(B, T, H) if batch_first else (T, B, H),
+                                                                     (B, H), (B, H)]]
+
+    def run():
+        tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+        outs = lstm(*tensors, lengths=lengths, reverse=reverse, batch_first=batch_first)
+        sum((o * Tensor(w)).sum() for o, w in zip(outs, weights)).backward()
+        with no_grad():
+            inference = lstm(*arrays, lengths=lengths, reverse=reverse, batch_first=batch_first)
+        return [o.data for o in outs] + [o.data for o in inference] + [t.grad for t in tensors]
+
+    fused, plain = _fused_and_numpy(monkeypatch, run)
+    for name, a, b in zip(["output", "h_n", "c_n"] * 2 + ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0", "c0"],
+                          fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6, err_msg=name)
+
+
+def test_float64_never_uses_the_kernels(monkeypatch):
+    """The kernels are float32 only: float64 (gradcheck's precision) stays on the exact NumPy path."""
+    calls = []
+    monkeypatch.setattr(lstm_kernels, "kernels", lambda: calls.append(1))
+    arrays = [np.ones((2, 1, 1)), np.ones((4, 1)), np.ones((4, 1))]
+    lstm(*arrays)
+    assert calls == []
+
+
+def test_turned_off_gives_none(monkeypatch):
+    monkeypatch.setattr(lstm_kernels, "ENABLED", False)
+    assert lstm_kernels.kernels() is None
