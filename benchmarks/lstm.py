@@ -1,7 +1,7 @@
 """LSTM training throughput: chainrule against PyTorch CPU, same model, same data, same thread count.
 
     python -m benchmarks.lstm [--quick] [--threads N]       # the table: 1 thread, then all BLAS threads
-    python -m benchmarks.lstm --rss chainrule|torch           # child mode: a few steps, prints peak RSS
+    python -m benchmarks.lstm --rss chainrule|torch [--numpy-path]  # child mode: a few steps, prints peak RSS
 
 Model: one LSTM layer (input 32, hidden 128) over sequences of 50 steps, batch 32, float32; the
 last step's output -> Linear(128, 10) -> cross-entropy; Adam (lr 1e-3). One training step =
@@ -17,16 +17,18 @@ Timing: blocks of steps of the two peers run interleaved (see ``benchmarks/_comm
 table gives the median sequences/s over blocks after a warm-up block, and the ratio to PyTorch.
 Peak memory: each peer trains in a fresh child process; its peak RSS (VmHWM) is reported.
 
-Where the time goes (chainrule, one thread, per training step of ~20 ms CPU): the matrix products
-are ~11.5 ms (50 + 50 per-step products W·[h; x_t; 1] (512×161 by 161×32) and W_hhᵀ·dA, ~3.5 ms
-for [dW_hh, dW_ih, db] = Σ dA·[h; x; 1]ᵀ over all steps) and run at the BLAS's speed, as PyTorch's
-do; the rest is the cell's element-wise work: 9 NumPy calls per step forward (one tanh over all
-four gates) and 7 backward, each over a whole contiguous (H, B) or (4, H, B) block (the op works
-feature-major internally), plus ~1 ms of whole-sequence passes (backward factors, layout copies).
-PyTorch's oneDNN LSTM kernel fuses a step's element-wise work into one pass. With two threads,
-OpenBLAS would split each small per-step product across them (a synchronisation per call, a large
-loss on a loaded machine), so the time loops run with one BLAS thread (see
-``chainrule.ops.recurrent._OneBlasThread``); oneDNN parallelises the whole cell.
+Two chainrule rows: the default (the LSTM op's compiled step kernels when numba is installed, the
+``fast`` extra) and the NumPy path alone (kernels turned off for that peer's steps), both measured
+in the same interleaved run against the same PyTorch.
+
+Where the time goes (chainrule, one thread, per training step of ~15 ms with the kernels): the
+matrix products are ~10.5 ms (50 + 50 per-step products W·[h; x_t; 1] (512×161 by 161×32) and
+W_hhᵀ·dA, ~3.3 ms for [dW_hh, dW_ih, db] = Σ dA·[h; x; 1]ᵀ over all steps) and run at the BLAS's
+speed, as PyTorch's do. The cell's element-wise work is one compiled pass per step each way (~20
+and ~5 µs); the NumPy path instead makes 9 NumPy calls per step forward and 5 backward plus
+whole-sequence passes for the backward's factors (~3 ms more in all). With more than one thread,
+each per-step product may be split across BLAS threads or not, whichever the loop measures faster
+(see ``chainrule.ops.threads``); the whole-sequence products use all threads.
 """
 
 import argparse
@@ -53,12 +55,16 @@ def make_data(batches, seed=SEED):
 class ChainruleLSTM:
     name = "chainrule"
 
-    def __init__(self, data):
+    def __init__(self, data, numpy_path=False):
         from chainrule import nn
+        from chainrule.ops import lstm_kernels
         from chainrule.ops.loss import cross_entropy
         from chainrule.optim import Adam
 
         self.x, self.y = data
+        self.kernels, self.numpy_path = lstm_kernels, numpy_path
+        if numpy_path:
+            self.name = "chainrule (NumPy path)"
         self.lstm = nn.LSTM(INPUT, HIDDEN, batch_first=True, seed=SEED)
         self.head = nn.Linear(HIDDEN, CLASSES, seed=SEED + 1)
         self.params = list(self.lstm.parameters()) + list(self.head.parameters())
@@ -73,12 +79,30 @@ class ChainruleLSTM:
     def step(self):
         x, y = self.x[self.i % len(self.x)], self.y[self.i % len(self.y)]
         self.i += 1
-        output, _ = self.lstm(x)
-        loss = self.cross_entropy(self.head(self.last_step(output, batch_first=True)), y)
-        self.optimizer.zero_grad()
-        loss.backward()
+        enabled = self.kernels.ENABLED
+        self.kernels.ENABLED = enabled and not self.numpy_path
+        try:
+            output, _ = self.lstm(x)
+            loss = self.cross_entropy(self.head(self.last_step(output, batch_first=True)), y)
+            self.optimizer.zero_grad()
+            loss.backward()
+        finally:
+            self.kernels.ENABLED = enabled
         self.optimizer.step()
         return loss.item()
+
+
+def kernels_in_use():
+    """What runs the LSTM cell's element-wise work: 'numba X.Y' or why the NumPy path does."""
+    from chainrule.ops import lstm_kernels
+
+    if not lstm_kernels.ENABLED:
+        return "NumPy path (CHAINRULE_NUMBA=0)"
+    if lstm_kernels.kernels() is None:
+        return "NumPy path (numba not installed)"
+    import numba
+
+    return f"compiled kernels, numba {numba.__version__}"
 
 
 class TorchLSTM:
@@ -109,6 +133,8 @@ class TorchLSTM:
 
 def make_peers(data, threads):
     peers = [ChainruleLSTM(data)]
+    if peers[0].kernels.kernels() is not None:
+        peers.append(ChainruleLSTM(data, numpy_path=True))
     torch = import_torch(threads)
     missing = {}
     if torch is None:
@@ -119,7 +145,8 @@ def make_peers(data, threads):
 
 
 def rows(quick=False, threads=1):
-    """Rows for the suite: training throughput (sequences/s), the final losses, peak memory."""
+    """Rows for the suite: training throughput (sequences/s) with the default LSTM op and with its
+    NumPy path alone, the final losses, peak memory."""
     data = make_data(8)
     peers, missing = make_peers(data, threads)
     steps_per_block = 5 if quick else 10
@@ -133,30 +160,59 @@ def rows(quick=False, threads=1):
         return run
 
     times = interleaved([block(p) for p in peers], repeats=blocks, warmup=1)
+    throughput = {peer.name: steps_per_block * BATCH / median(t) for peer, t in zip(peers, times)}
+    samples = {peer.name: [round(steps_per_block * BATCH / s, 1) for s in t] for peer, t in zip(peers, times)}
     detail = (f"LSTM {INPUT}->{HIDDEN}, {SEQ} steps, batch {BATCH}, last step -> Linear({HIDDEN}, {CLASSES}) -> "
-              f"cross-entropy, Adam, float32; {threads} thread(s); median of {blocks} blocks of {steps_per_block} steps")
-    training = {"name": "LSTM training", "unit": "sequences/s", "better": "higher", "detail": detail,
-                "values": {}, "missing": dict(missing)}
+              f"cross-entropy, Adam, float32; {threads} thread(s); median of {blocks} interleaved blocks of "
+              f"{steps_per_block} steps; {kernels_in_use()}")
+    rows_out = []
+    for label, ours, note in [("LSTM training", "chainrule", detail),
+                              ("LSTM training, NumPy path only", "chainrule (NumPy path)",
+                               "the same run, the compiled kernels turned off for this peer (as without numba)")]:
+        if ours not in throughput:
+            continue
+        values = {"chainrule": throughput[ours]}
+        if "torch" in throughput:
+            values["torch"] = throughput["torch"]
+        rows_out.append({"name": label, "unit": "sequences/s", "better": "higher", "detail": note,
+                         "values": values, "missing": dict(missing),
+                         "samples": {"chainrule": samples[ours], **({"torch": samples["torch"]} if "torch" in samples else {})}})
     loss = {"name": "LSTM loss after the timed steps", "unit": "", "better": "agreement",
             "detail": "same initial weights and batches", "values": {}, "missing": dict(missing)}
-    for peer, t in zip(peers, times):
-        training["values"][peer.name] = steps_per_block * BATCH / median(t)
-        training.setdefault("samples", {})[peer.name] = [round(steps_per_block * BATCH / s, 1) for s in t]
-        loss["values"][peer.name] = peer.step()
-    memory = {"name": "LSTM training peak memory", "unit": "MB (RSS)", "better": "lower",
-              "detail": "fresh process: import, build, 20 training steps", "values": {}, "missing": dict(missing)}
     for peer in peers:
-        child = run_child("lstm", ["--rss", peer.name, "--threads", str(threads)])
+        if peer.name in ("chainrule", "torch"):
+            loss["values"][peer.name] = peer.step()
+    memory = {"name": "LSTM training peak memory", "unit": "MB (RSS)", "better": "lower",
+              "detail": "fresh process: import, build, 20 training steps (with numba: its compiler too)",
+              "values": {}, "missing": dict(missing)}
+    memory_numpy = {"name": "LSTM training peak memory, NumPy path only", "unit": "MB (RSS)", "better": "lower",
+                    "detail": "the same, the compiled kernels turned off", "values": {}, "missing": dict(missing)}
+    children = [(memory, "chainrule", []), (memory, "torch", []), (memory_numpy, "torch", [])]
+    if len(rows_out) > 1:
+        children.insert(2, (memory_numpy, "chainrule", ["--numpy-path"]))
+    for row, name, extra in children:
+        if name in missing:
+            continue
+        if row is memory_numpy and name == "torch":  # the same child as above: reuse its figure
+            if "torch" in memory["values"]:
+                row["values"]["torch"] = memory["values"]["torch"]
+            continue
+        child = run_child("lstm", ["--rss", name, "--threads", str(threads), *extra])
         if "error" in child:
-            memory["missing"][peer.name] = child["error"]
+            row["missing"][name] = child["error"]
         else:
-            memory["values"][peer.name] = child["peak_rss_mb"]
-    return [training, loss, memory]
+            row["values"][name] = child["peak_rss_mb"]
+    memory_rows = [memory] + ([memory_numpy] if "chainrule" in memory_numpy["values"] else [])
+    return rows_out + [loss] + memory_rows
 
 
-def rss_child(peer, threads):
+def rss_child(peer, threads, numpy_path=False):
     """Child mode: build one peer, train 20 steps, report the process's peak RSS (MB)."""
     data = make_data(4)
+    if peer == "chainrule" and numpy_path:
+        from chainrule.ops import lstm_kernels
+
+        lstm_kernels.ENABLED = False  # numba is then never imported
     model = ChainruleLSTM(data) if peer == "chainrule" else TorchLSTM(data, import_torch(threads))
     for _ in range(20):
         model.step()
@@ -164,13 +220,13 @@ def rss_child(peer, threads):
 
 
 def print_table(table, threads):
-    reference = table[0]["values"].get("torch")
     print(f"-- {threads} thread(s): {table[0]['detail']}")
     for row in table:
         cells = []
+        reference = row["values"].get("torch") if row["unit"] == "sequences/s" else None
         for name, value in row["values"].items():
             cell = f"{name} {value:,.1f}" if row["unit"] else f"{name} {value:.4f}"
-            if row is table[0] and reference and name != "torch":
+            if reference and name != "torch":
                 cell += f" ({value / reference:.2f}x torch)"
             cells.append(cell)
         cells += [f"{name}: {why}" for name, why in row["missing"].items()]
@@ -183,13 +239,14 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="thread count for both peers (default: 1 and then all the BLAS threads)")
     parser.add_argument("--rss", choices=PEERS, help="child mode: a few training steps, print peak RSS")
+    parser.add_argument("--numpy-path", action="store_true", help="child mode: the LSTM op's NumPy path only")
     args = parser.parse_args(argv)
     from ._common import blas_threads, limit_blas_threads, machine_info
 
     if args.rss:
         if args.threads:
             limit_blas_threads(args.threads)
-        rss_child(args.rss, args.threads or blas_threads())
+        rss_child(args.rss, args.threads or blas_threads(), args.numpy_path)
         return
     counts = [args.threads] if args.threads else sorted({1, blas_threads()})
     info = machine_info()

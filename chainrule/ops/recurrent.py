@@ -449,7 +449,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     # the compiled kernels (numba, optional) do a step's element-wise work in one pass
     fused = lstm_kernels.kernels() if dtype == numpy.float32 and xp is numpy else None
     ig = xp.empty((H, B), dtype=dtype)
-    with loop_threads.loop(("lstm", W.shape, B, dtype.str), T):  # BLAS threads: see chainrule.ops.threads
+    with loop_threads.loop(("lstm", W.shape, B, dtype.str, bool(fused)), T):  # BLAS threads: chainrule.ops.threads
         for t in walk.steps:
             p, q = walk.slots(t)
             a = G[t]
@@ -512,7 +512,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
         dc = xp.ascontiguousarray(walk.state_buffer(g_c, B, H, dtype).T)
         tmp = xp.empty((H, B), dtype=dtype)
         w_t = xp.ascontiguousarray(w_hh.data[perm].T)  # (H, 4H), columns in the internal order
-        with loop_threads.loop(("lstm backward", w_t.shape, B, dtype.str), T):
+        with loop_threads.loop(("lstm backward", w_t.shape, B, dtype.str, bool(fused)), T):
             for t in reversed(walk.steps):
                 n = walk.active[t]
                 if n < B:
