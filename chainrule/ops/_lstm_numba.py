@@ -16,7 +16,9 @@ clamp, half, one = _f32(TANH_CLAMP), _f32(0.5), _f32(1.0)
 
 
 def jit(function):
-    options = dict(fastmath=True, nogil=True, error_model="numpy")
+    # fast-math without assuming finite values: a NaN must come out as NaN (a diverged run has to
+    # show in the loss), so the flags that assume no NaN or inf ('nnan', 'ninf') are left out
+    options = dict(fastmath={"nsz", "arcp", "contract", "afn"}, nogil=True, error_model="numpy")
     try:
         return numba.njit(cache=True, **options)(function)
     except RuntimeError:  # no writable place for numba's cache: compile in every process
@@ -25,12 +27,21 @@ def jit(function):
 
 @jit
 def tanh(x):
-    """tanh by the cut continued fraction, x·P(x²)/Q(x²), for |x| clamped to 9, the result to [-1, 1]."""
-    x = min(max(x, -clamp), clamp)
+    """tanh by the cut continued fraction, x·P(x²)/Q(x²), for |x| clamped to 9, the result to [-1, 1]
+    (written as comparisons, which a NaN fails: it goes through as NaN)."""
+    if x > clamp:
+        x = clamp
+    elif x < -clamp:
+        x = -clamp
     z = x * x
     p = ((((((p6 * z + p5) * z + p4) * z + p3) * z + p2) * z + p1) * z + p0)
     q = ((((((q6 * z + q5) * z + q4) * z + q3) * z + q2) * z + q1) * z + q0)
-    return min(max(x * p / q, -one), one)
+    y = x * p / q
+    if y > one:
+        y = one
+    elif y < -one:
+        y = -one
+    return y
 
 
 # Each loop below runs over flat, contiguous (…, H·B) views and touches few arrays, so that the

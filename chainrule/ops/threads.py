@@ -11,9 +11,9 @@ descheduled. Which setting wins depends on the load at the moment, so the loops 
 * each kind of loop (op, forward or backward, shape of the per-step product) keeps the latest
   time per step under each setting (an average of the last few);
 * a loop runs under the faster setting; at first each is tried once (after one warm-up loop);
-* the slower setting is tried again after ``PROBE_FIRST`` loops; each time that try loses, the
-  wait doubles, up to ``PROBE_MAX`` loops (so a setting that keeps losing costs little), and a
-  win switches over at once, as does the current setting growing slower than the other's record.
+* the other setting is tried again after ``PROBE_FIRST`` loops; each try it loses doubles the
+  wait, up to ``PROBE_MAX`` loops (so a setting that keeps losing costs little); a try it wins
+  switches over at once, as does the current setting growing slower than the other's record.
 
 The cost of this: with more than one BLAS thread, a training run may switch settings as the load
 changes, and a product split across threads is rounded differently (OpenBLAS's results differ in
@@ -127,11 +127,13 @@ class _LoopThreads:
             self._depth += 1
             if self._depth > 1 or LOOP_BLAS_THREADS == "all" or not self._get_controller():
                 return None, None, False
-            if LOOP_BLAS_THREADS != "auto" or self._blas_threads() <= 1:
-                setting, record, probing = "one", None, False
-            else:
+            if self._blas_threads() <= 1:  # nothing to choose, nothing to limit
+                return None, None, False
+            if LOOP_BLAS_THREADS == "auto":
                 record = self._records.setdefault(key, _Record())
                 setting, probing = record.choose()
+            else:
+                setting, record, probing = "one", None, False
             if setting == "one":
                 self._limiter = self._controller.limit(limits=1, user_api="blas")
             return record, setting, probing

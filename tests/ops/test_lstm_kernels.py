@@ -103,3 +103,20 @@ def test_float64_never_uses_the_kernels(monkeypatch):
 def test_turned_off_gives_none(monkeypatch):
     monkeypatch.setattr(lstm_kernels, "ENABLED", False)
     assert lstm_kernels.kernels() is None
+
+
+def test_nan_goes_through_as_on_the_numpy_path(kernels, monkeypatch):
+    """A NaN weight makes NaN outputs (so a diverged run shows in its loss), never clamped gates."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    w_ih = rng.standard_normal((8, 3)).astype(np.float32)
+    w_hh = rng.standard_normal((8, 2)).astype(np.float32)
+    w_ih[1, 0] = np.nan  # the input gate of unit 1
+
+    def run():
+        return [o.data for o in lstm(x, w_ih, w_hh)]
+
+    fused, plain = _fused_and_numpy(monkeypatch, run)
+    for a, b in zip(fused, plain):
+        assert np.isnan(b).any()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
