@@ -13,7 +13,7 @@ batches (PyTorch's weight layout is chainrule's), so their losses should agree.
 * PyTorch: ``torch.nn.LSTM`` + ``nn.Linear`` + ``F.cross_entropy``, ``torch.optim.Adam``
   (``foreach`` implementation, the default), ``torch.set_num_threads(threads)``.
 
-Timing: blocks of steps of the two peers run interleaved (see ``benchmarks/_common.py``); the
+Timing: blocks of steps of the peers run interleaved (see ``benchmarks/_common.py``); the
 table gives the median sequences/s over blocks after a warm-up block, and the ratio to PyTorch.
 Peak memory: each peer trains in a fresh child process; its peak RSS (VmHWM) is reported.
 

@@ -81,6 +81,7 @@ def forward(a, c_prev, c, tanh_c, h, K, Kc, with_factors):
         for k in range(n):
             kc[k] = o[k] * (one - tc[k] * tc[k])
 
+
 @jit
 def backward(dh, dc, K, Kc, f, dA, t):
     """One step before the W_hhᵀ product: dc += dh·Kc; the step's gate gradients

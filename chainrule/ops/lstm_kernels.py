@@ -1,7 +1,7 @@
 """Optional compiled kernels for the element-wise work of an LSTM step (float32), through numba.
 
 With NumPy alone, a step of the LSTM op is one matrix product and then nine element-wise NumPy
-calls forward (seven backward), each a separate pass over the step's (4, H, B) or (H, B) block
+calls forward (five backward), each a separate pass over the step's (4, H, B) or (H, B) block
 with its own call overhead; NumPy's float32 tanh costs about 1.5 ns per element. Here each
 direction of a step is one compiled pass that reads each input once, and the forward also writes
 the backward's factors (which the NumPy path computes in extra whole-sequence passes).
