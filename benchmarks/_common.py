@@ -21,20 +21,38 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # --------------------------------------------------------------------------- timing
-def interleaved(fns, repeats, warmup=1):
-    """Run each callable ``warmup`` times, then ``repeats`` rounds of all of them in rotating order.
+# After a multi-threaded call, a library's idle worker threads keep spinning for a while before they
+# sleep: OpenBLAS's for about 0.1 s (measured: 0.1 s of CPU used during a sleep right after a
+# 2-thread product), torch's OpenMP threads for about 10 ms. A peer whose block starts within that
+# time shares the cores with the previous peer's spinning threads, so interleaved blocks of
+# multi-threaded peers are separated by this pause (chainrule's OpenBLAS would otherwise slow the
+# torch block after it by about 20%: torch alone 2,230 LSTM sequences/s, after chainrule blocks 1,800).
+SETTLE_SECONDS = 0.2
+
+
+def settle(threads):
+    """Let the previous block's idle worker threads go to sleep (only when more than one thread)."""
+    if threads > 1:
+        time.sleep(SETTLE_SECONDS)
+
+
+def interleaved(fns, repeats, warmup=1, threads=1):
+    """Run each callable ``warmup`` times, then ``repeats`` rounds of all of them in rotating order,
+    with a pause before each (see ``SETTLE_SECONDS``) when ``threads`` > 1.
 
     Returns one list of durations (seconds) per callable. A callable may return a number, which is then
     taken as its own duration (for code that times only part of what it does).
     """
     for _ in range(warmup):
         for fn in fns:
+            settle(threads)
             fn()
     times = [[] for _ in fns]
     order = list(range(len(fns)))
     for r in range(repeats):
         rotated = order[r % len(order):] + order[: r % len(order)]
         for i in rotated:
+            settle(threads)
             start = time.perf_counter()
             reported = fns[i]()
             elapsed = time.perf_counter() - start

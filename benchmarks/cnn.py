@@ -18,7 +18,9 @@ Timing: each peer runs in its own worker process, and the parent has them run bl
 in turn (round-robin, the starting peer rotating), so a burst of load on a shared machine hits
 both alike; the table gives the median samples/s over blocks after a warm-up block, and the ratio
 to PyTorch. Separate processes keep the two libraries from sharing one malloc heap: in a single
-process each one's allocations change how the other's memory is recycled.
+process each one's allocations change how the other's memory is recycled. With more than one
+thread, blocks are separated by a pause, so that neither peer's block runs beside the other's
+still-spinning idle threads (see ``benchmarks._common.SETTLE_SECONDS``).
 
 Memory allocator. A training step allocates and frees the same few dozen arrays of 0.1-4 MB every
 step. Depending on the order and sizes, glibc's malloc may serve some of them with fresh ``mmap``
@@ -42,7 +44,7 @@ import time
 
 import numpy
 
-from ._common import ROOT, emit, import_torch, median, peak_rss_mb
+from ._common import ROOT, emit, import_torch, median, peak_rss_mb, settle
 
 BATCH, CLASSES, LR, SEED = 64, 10, 1e-3, 0
 PEERS = ("chainrule", "torch")
@@ -204,11 +206,13 @@ def measure(quick, threads, tuned_malloc=False):
                 result["missing"][name] = str(error)
         try:
             for w in workers:  # warm-up
+                settle(threads)
                 w.ask(f"block {steps}")
             times = {w.name: [] for w in workers}
             faults = {w.name: 0 for w in workers}
             for r in range(blocks):
                 for w in workers[r % len(workers):] + workers[: r % len(workers)]:
+                    settle(threads)  # the other worker's idle threads go to sleep first
                     reply = w.ask(f"block {steps}")
                     times[w.name].append(reply["seconds"])
                     faults[w.name] += reply["faults"]

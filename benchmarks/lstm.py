@@ -14,7 +14,8 @@ batches (PyTorch's weight layout is chainrule's), so their losses should agree.
   (``foreach`` implementation, the default), ``torch.set_num_threads(threads)``.
 
 Timing: blocks of steps of the peers run interleaved (see ``benchmarks/_common.py``); the
-table gives the median sequences/s over blocks after a warm-up block, and the ratio to PyTorch.
+table gives the median sequences/s over blocks after a warm-up block, and the ratio to PyTorch
+(with more than one thread, blocks are separated by a pause: see ``benchmarks._common.SETTLE_SECONDS``).
 Peak memory: each peer trains in a fresh child process; its peak RSS (VmHWM) is reported.
 
 Two chainrule rows: the default (the LSTM op's compiled step kernels when numba is installed, the
@@ -159,7 +160,7 @@ def rows(quick=False, threads=1):
 
         return run
 
-    times = interleaved([block(p) for p in peers], repeats=blocks, warmup=1)
+    times = interleaved([block(p) for p in peers], repeats=blocks, warmup=1, threads=threads)
     throughput = {peer.name: steps_per_block * BATCH / median(t) for peer, t in zip(peers, times)}
     samples = {peer.name: [round(steps_per_block * BATCH / s, 1) for s in t] for peer, t in zip(peers, times)}
     detail = (f"LSTM {INPUT}->{HIDDEN}, {SEQ} steps, batch {BATCH}, last step -> Linear({HIDDEN}, {CLASSES}) -> "

@@ -110,8 +110,10 @@ class _LoopThreads:
         return self._controller
 
     def _blas_threads(self):
+        # the fewest any loaded BLAS allows: a process can hold several (numba loads SciPy's besides
+        # NumPy's), and one limited to a single thread means the user asked for one
         blas = [lib for lib in self._controller.lib_controllers if lib.user_api == "blas"]
-        return max((lib.num_threads for lib in blas), default=1)
+        return min((lib.num_threads for lib in blas), default=1)
 
     def record(self, key):
         """The record kept for loops of kind ``key`` (created empty)."""

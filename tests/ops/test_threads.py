@@ -92,3 +92,20 @@ def test_auto_follows_the_record_of_the_loop(monkeypatch):
             assert set(_blas_threads(threadpoolctl)) == {2}
         assert set(_blas_threads(threadpoolctl)) == {2}
     threads.loop_threads.forget()
+
+
+def test_a_blas_limited_to_one_thread_means_one():
+    """numba loads SciPy's BLAS beside NumPy's: if the user limited one of them to a single thread,
+    there is nothing to choose."""
+
+    class Lib:
+        user_api = "blas"
+
+        def __init__(self, num_threads):
+            self.num_threads = num_threads
+
+    chooser = threads._LoopThreads()
+    chooser._controller = type("Controller", (), {"lib_controllers": [Lib(2), Lib(1)]})()
+    assert chooser._blas_threads() == 1
+    chooser._controller.lib_controllers = [Lib(4), Lib(2)]
+    assert chooser._blas_threads() == 2
