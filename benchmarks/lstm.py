@@ -58,12 +58,12 @@ class ChainruleLSTM:
 
     def __init__(self, data, numpy_path=False):
         from chainrule import nn
-        from chainrule.ops import lstm_kernels
+        from chainrule.ops import compiled
         from chainrule.ops.loss import cross_entropy
         from chainrule.optim import Adam
 
         self.x, self.y = data
-        self.kernels, self.numpy_path = lstm_kernels, numpy_path
+        self.compiled, self.numpy_path = compiled, numpy_path
         if numpy_path:
             self.name = "chainrule (NumPy path)"
         self.lstm = nn.LSTM(INPUT, HIDDEN, batch_first=True, seed=SEED)
@@ -80,24 +80,24 @@ class ChainruleLSTM:
     def step(self):
         x, y = self.x[self.i % len(self.x)], self.y[self.i % len(self.y)]
         self.i += 1
-        enabled = self.kernels.ENABLED
-        self.kernels.ENABLED = enabled and not self.numpy_path
+        enabled = self.compiled.ENABLED
+        self.compiled.ENABLED = enabled and not self.numpy_path
         try:
             output, _ = self.lstm(x)
             loss = self.cross_entropy(self.head(self.last_step(output, batch_first=True)), y)
             self.optimizer.zero_grad()
             loss.backward()
         finally:
-            self.kernels.ENABLED = enabled
+            self.compiled.ENABLED = enabled
         self.optimizer.step()
         return loss.item()
 
 
 def kernels_in_use():
     """What runs the LSTM cell's element-wise work: 'numba X.Y' or why the NumPy path does."""
-    from chainrule.ops import lstm_kernels
+    from chainrule.ops import compiled, lstm_kernels
 
-    if not lstm_kernels.ENABLED:
+    if not compiled.ENABLED:
         return "NumPy path (CHAINRULE_NUMBA=0)"
     if lstm_kernels.kernels() is None:
         return "NumPy path (numba not installed)"
@@ -134,7 +134,7 @@ class TorchLSTM:
 
 def make_peers(data, threads):
     peers = [ChainruleLSTM(data)]
-    if peers[0].kernels.kernels() is not None:
+    if kernels_in_use().startswith("compiled"):
         peers.append(ChainruleLSTM(data, numpy_path=True))
     torch = import_torch(threads)
     missing = {}
@@ -211,9 +211,9 @@ def rss_child(peer, threads, numpy_path=False):
     """Child mode: build one peer, train 20 steps, report the process's peak RSS (MB)."""
     data = make_data(4)
     if peer == "chainrule" and numpy_path:
-        from chainrule.ops import lstm_kernels
+        from chainrule.ops import compiled
 
-        lstm_kernels.ENABLED = False  # numba is then never imported
+        compiled.ENABLED = False  # numba is then never imported
     model = ChainruleLSTM(data) if peer == "chainrule" else TorchLSTM(data, import_torch(threads))
     for _ in range(20):
         model.step()

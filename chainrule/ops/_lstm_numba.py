@@ -1,9 +1,9 @@
-"""The numba-compiled LSTM step kernels (float32); see ``chainrule.ops.lstm_kernels``, which imports
-this module only when numba is wanted (it imports numba)."""
+"""The numba-compiled LSTM step kernels (float32): see ``chainrule.ops.lstm_kernels``. Imported only
+through ``chainrule.ops.compiled.load`` (``jit`` imports numba)."""
 
-import numba
 import numpy
 
+from .compiled import jit
 from .lstm_kernels import TANH_CLAMP, _tanh_coefficients
 
 _f32 = numpy.float32  # every constant float32, so that the arithmetic stays float32
@@ -13,16 +13,6 @@ if max(len(_P), len(_Q)) > 7:
 p0, p1, p2, p3, p4, p5, p6 = (_f32(c) for c in (_P + (0.0,) * 7)[:7])
 q0, q1, q2, q3, q4, q5, q6 = (_f32(c) for c in (_Q + (0.0,) * 7)[:7])
 clamp, half, one = _f32(TANH_CLAMP), _f32(0.5), _f32(1.0)
-
-
-def jit(function):
-    # fast-math without assuming finite values: a NaN must come out as NaN (a diverged run has to
-    # show in the loss), so the flags that assume no NaN or inf ('nnan', 'ninf') are left out
-    options = dict(fastmath={"nsz", "arcp", "contract", "afn"}, nogil=True, error_model="numpy")
-    try:
-        return numba.njit(cache=True, **options)(function)
-    except RuntimeError:  # no writable place for numba's cache: compile in every process
-        return numba.njit(**options)(function)
 
 
 @jit

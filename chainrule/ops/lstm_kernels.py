@@ -16,21 +16,16 @@ coefficients ``_tanh_coefficients`` derives with the recurrence for continued-fr
 On [-9, 9] (beyond it tanh rounds to ±1 in float32) its float32 error is below 4e-7 (NumPy's
 float32 tanh: 6e-8); ``tests/ops/test_lstm_kernels.py`` checks that bound.
 
-The kernels themselves are in ``_lstm_numba`` (imported only here, as it imports numba). numba is
-optional (``pip install "chainrule[fast]"``); ``kernels()`` gives ``None`` without it, when
-``CHAINRULE_NUMBA=0`` is set, or when ``chainrule.ops.lstm_kernels.ENABLED`` is False, and the
-LSTM op then uses its NumPy path. The kernels are compiled at their first use in a process (a
-few seconds the first time, about one second when numba finds them in its on-disk cache).
+The kernels themselves are in ``_lstm_numba``; ``kernels()`` gives ``None`` where numba is not
+there or turned off (see ``chainrule.ops.compiled``), and the LSTM op then uses its NumPy path.
 """
 
-import os
-import warnings
+import numpy
 
-ENABLED = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
+from . import compiled
+
 TANH_DEPTH = 12  # terms of the continued fraction
 TANH_CLAMP = 9.0  # |x| beyond which float32 tanh is ±1
-
-_kernels = None  # (forward, backward) once compiled, False when unavailable
 
 
 def _tanh_coefficients(depth=TANH_DEPTH):
@@ -57,31 +52,14 @@ def _tanh_coefficients(depth=TANH_DEPTH):
 
 
 def kernels():
-    """``(forward, backward)`` compiled step kernels, or ``None`` when they are turned off or numba is
-    missing or fails (then with a warning, once)."""
-    global _kernels
-    if not ENABLED:
-        return None
-    if _kernels is None:
-        try:
-            _kernels = _compile()
-        except ImportError:
-            _kernels = False
-        except Exception as error:  # a broken numba install must not break the LSTM: it has a NumPy path
-            warnings.warn(f"chainrule: the compiled LSTM kernels are unavailable ({error!r}); "
-                          "using the NumPy path", RuntimeWarning, stacklevel=2)
-            _kernels = False
-    return _kernels or None
+    """``(forward, backward)`` compiled step kernels, or ``None`` (see ``chainrule.ops.compiled``)."""
+    module = compiled.load("_lstm_numba", _warm_up)
+    return None if module is None else (module.forward, module.backward)
 
 
-def _compile():
-    import numpy
-
-    from . import _lstm_numba  # imports numba
-
-    # compile now, for the types the LSTM op passes, so that a failure shows here and not mid-step
+def _warm_up(module):
+    """Compile for the types the LSTM op passes (all float32, C-contiguous)."""
     f32 = numpy.float32
     a, c = numpy.zeros((4, 1, 1), f32), numpy.zeros((1, 1), f32)
-    _lstm_numba.forward(a, c, c.copy(), c.copy(), c.copy(), a.copy(), c.copy(), True)
-    _lstm_numba.backward(c, c.copy(), a, c.copy(), c.copy(), numpy.zeros((4, 1, 1), f32), 0)
-    return _lstm_numba.forward, _lstm_numba.backward
+    module.forward(a, c, c.copy(), c.copy(), c.copy(), a.copy(), c.copy(), True)
+    module.backward(c, c.copy(), a, c.copy(), c.copy(), numpy.zeros((4, 1, 1), f32), 0)

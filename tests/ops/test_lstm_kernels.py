@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from chainrule import Tensor, no_grad
-from chainrule.ops import lstm_kernels
+from chainrule.ops import compiled, lstm_kernels
 from chainrule.ops.recurrent import lstm
 
 
@@ -58,7 +58,7 @@ def test_compiled_gates_are_within_the_stated_error(kernels):
 def _fused_and_numpy(monkeypatch, run):
     results = []
     for enabled in (True, False):
-        monkeypatch.setattr(lstm_kernels, "ENABLED", enabled)
+        monkeypatch.setattr(compiled, "ENABLED", enabled)
         results.append(run())
     return results
 
@@ -101,7 +101,7 @@ def test_float64_never_uses_the_kernels(monkeypatch):
 
 
 def test_turned_off_gives_none(monkeypatch):
-    monkeypatch.setattr(lstm_kernels, "ENABLED", False)
+    monkeypatch.setattr(compiled, "ENABLED", False)
     assert lstm_kernels.kernels() is None
 
 

@@ -1,0 +1,58 @@
+"""Loading the optional numba-compiled kernels some ops use (``pip install "chainrule[fast]"``).
+
+An op with a compiled kernel keeps its NumPy path, which runs when numba is not installed, when
+``CHAINRULE_NUMBA=0`` is set, or while ``chainrule.ops.compiled.ENABLED`` is False. The kernels
+live in modules named ``chainrule.ops._*_numba``, which import numba and so are imported only
+here, at the first call that wants one. ``load`` compiles them then, for the argument types the
+op passes (a few seconds the first time, about a second when numba finds them in its on-disk
+cache), so that a failure shows at once: a broken numba install gives one warning and the NumPy
+path, never a failed training step.
+
+Ops with compiled kernels: the LSTM step (``lstm_kernels``, ``_lstm_numba``). (Max pooling was tried:
+a straightforward numba loop ran 4 times slower than the NumPy path's contiguous slices.)
+"""
+
+import importlib
+import os
+import threading
+import warnings
+
+ENABLED = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
+
+_loaded = {}  # module name -> module, or False when it cannot be used
+_lock = threading.Lock()
+
+
+def load(name, warm_up):
+    """The kernel module ``chainrule.ops.<name>``, compiled by ``warm_up(module)`` on first use;
+    ``None`` when the kernels are turned off, numba is missing, or compiling fails."""
+    if not ENABLED:
+        return None
+    with _lock:
+        if name not in _loaded:
+            try:
+                module = importlib.import_module(f"{__package__}.{name}")
+                warm_up(module)
+            except ImportError:
+                module = False
+            except Exception as error:  # the op has a NumPy path: fall back to it, once, loudly
+                warnings.warn(f"chainrule: the compiled kernels in {name} are unavailable ({error!r}); "
+                              "using the NumPy path", RuntimeWarning, stacklevel=3)
+                module = False
+            _loaded[name] = module
+        return _loaded[name] or None
+
+
+def jit(function):
+    """numba's ``njit`` as chainrule's kernels use it (imported only by the kernel modules).
+
+    Fast-math, but without assuming finite values: a NaN must come out as NaN (a diverged run has
+    to show in its loss), so the flags that assume no NaN or inf (``nnan``, ``ninf``) are left out.
+    Cached on disk where numba can write its cache, compiled in every process where it cannot."""
+    import numba
+
+    options = dict(fastmath={"nsz", "arcp", "contract", "afn"}, nogil=True, error_model="numpy")
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError:  # no writable place for numba's cache
+        return numba.njit(**options)(function)
