@@ -8,9 +8,12 @@ share of the upstream gradient back onto that slice. Slices keep the input's mem
 layout, so the channels-first arrays that ``conv2d`` returns stay that way.
 """
 
+import numpy
+
 from ..backend import xp
 from ..function import is_grad_enabled
 from ..tensor import as_tensor, result
+from . import compiled
 from .conv import _check_image, _pair, _window
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d"]
@@ -87,29 +90,15 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
     xpad = _padded(x.data, padding, -xp.inf)
-    windows = _offsets(kernel, stride, out_hw)
     out_shape = x.shape[:2] + out_hw
-    # Gather each offset's strided slice into a contiguous array once; the maxima and the
-    # argmax below then run over contiguous memory (several times faster than strided slices).
-    # ``empty_like`` keeps the input's memory layout (channels-first after conv2d).
-    stacked = [xp.empty_like(xpad, shape=out_shape) for _ in windows]
-    for part, window in zip(stacked, windows):
-        part[...] = xpad[window]
-    out = stacked[0].copy() if len(stacked) == 1 else xp.maximum(stacked[0], stacked[1])
-    for part in stacked[2:]:
-        xp.maximum(out, part, out=out)
-    argmax = None
-    if x.requires_grad and is_grad_enabled():
-        # index of the first offset (row-major) holding the maximum, as PyTorch picks on ties:
-        # the number of leading offsets that are *not* the maximum (counted with contiguous
-        # comparisons; masked writes such as copyto(where=...) are several times slower)
-        argmax = xp.zeros_like(out, dtype=xp.uint8 if len(windows) < 256 else xp.int32)
-        not_yet = None
-        for part in stacked[:-1]:
-            below = part != out
-            not_yet = below if not_yet is None else xp.logical_and(not_yet, below, out=not_yet)
-            argmax += not_yet
-    del stacked
+    windows = _offsets(kernel, stride, out_hw)
+    kernels = None
+    if kernel == (2, 2) and stride == (2, 2) and xp is numpy:
+        kernels = compiled.load("_pool_numba", _warm_up)
+    if kernels is not None:
+        out, argmax = _max_pool_2x2_compiled(kernels, xpad, out_shape)
+    else:
+        out, argmax = _max_and_argmax(xpad, windows, out_shape, x.requires_grad and is_grad_enabled())
 
     # d max/dx = 1 for the window element that is the maximum (the first one, in row-major
     # order, when several tie, as PyTorch), 0 for the others: the gradient is routed to the argmax
@@ -126,6 +115,53 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         return (_crop(gpad, padding, x.shape[2:]),)
 
     return result(out, (x,), backward, op)
+
+
+def _max_and_argmax(xpad, windows, out_shape, with_argmax):
+    """The window maxima and, ``with_argmax``, the offset of each window's first maximum, with NumPy."""
+    # Gather each offset's strided slice into a contiguous array once; the maxima and the
+    # argmax below then run over contiguous memory (several times faster than strided slices).
+    # ``empty_like`` keeps the input's memory layout (channels-first after conv2d).
+    stacked = [xp.empty_like(xpad, shape=out_shape) for _ in windows]
+    for part, window in zip(stacked, windows):
+        part[...] = xpad[window]
+    out = stacked[0].copy() if len(stacked) == 1 else xp.maximum(stacked[0], stacked[1])
+    for part in stacked[2:]:
+        xp.maximum(out, part, out=out)
+    argmax = None
+    if with_argmax:
+        # index of the first offset (row-major) holding the maximum, as PyTorch picks on ties:
+        # the number of leading offsets that are *not* the maximum (counted with contiguous
+        # comparisons; masked writes such as copyto(where=...) are several times slower)
+        argmax = xp.zeros_like(out, dtype=xp.uint8 if len(windows) < 256 else xp.int32)
+        not_yet = None
+        for part in stacked[:-1]:
+            below = part != out
+            not_yet = below if not_yet is None else xp.logical_and(not_yet, below, out=not_yet)
+            argmax += not_yet
+    return out, argmax
+
+
+def _max_pool_2x2_compiled(kernels, xpad, out_shape):
+    """The maxima and argmax of 2x2, stride-2 windows in one compiled pass (``_pool_numba``) instead
+    of the NumPy path's dozen. The kernel walks memory in order, so a channels-first batch (conv2d's
+    output) is handed over with its batch and channel axes swapped; the results keep xpad's layout."""
+    swap = xpad.strides[1] > xpad.strides[0]  # channels-first memory
+    N, C, Ho, Wo = out_shape
+    lead = (C, N) if swap else (N, C)
+    out = xp.empty(lead + (Ho, Wo), dtype=xpad.dtype)
+    argmax = xp.empty(lead + (Ho, Wo), dtype=xp.uint8)
+    kernels.max_pool_2x2_forward(xp.ascontiguousarray(xpad.transpose(1, 0, 2, 3) if swap else xpad), out, argmax)
+    if swap:
+        return out.transpose(1, 0, 2, 3), argmax.transpose(1, 0, 2, 3)
+    return out, argmax
+
+
+def _warm_up(module):
+    """Compile the 2x2 max-pool kernel for float32 (other float dtypes compile at their first use)."""
+    x = numpy.zeros((1, 1, 2, 2), numpy.float32)
+    out, argmax = numpy.empty((1, 1, 1, 1), numpy.float32), numpy.empty((1, 1, 1, 1), numpy.uint8)
+    module.max_pool_2x2_forward(x, out, argmax)
 
 
 def _in_layout_of(array, like):

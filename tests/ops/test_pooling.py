@@ -147,3 +147,33 @@ def test_pooling_bad_input(fn, shape, message):
 def test_max_pool2d_needs_floats():
     with pytest.raises(TypeError, match="max_pool2d: input must be floating point, got dtype int64"):
         max_pool2d(np.zeros((1, 1, 4, 4), np.int64), 2)
+
+
+@pytest.mark.parametrize("channels_first", [False, True])
+@pytest.mark.parametrize("shape, padding", [((3, 4, 8, 8), 0), ((3, 4, 9, 7), 0), ((2, 3, 7, 8), 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_compiled_equals_numpy_path(monkeypatch, channels_first, shape, padding, dtype):
+    """The compiled 2x2 max-pool kernels (numba) give the NumPy path's outputs and gradients bit for
+    bit, ties included (values rounded to a few levels, so windows often hold several maxima), odd
+    sizes (edge pixels in no window) and padding included; a NaN comes out as NaN."""
+    pytest.importorskip("numba")
+    from chainrule.ops import compiled
+
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal(shape) * 2).astype(dtype)
+    if channels_first:  # the memory layout conv2d returns
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    results, g = [], None
+    for enabled in (True, False):
+        monkeypatch.setattr(compiled, "ENABLED", enabled)
+        t = cr.Tensor(x, requires_grad=True)
+        out = max_pool2d(t, 2, 2, padding)
+        if g is None:
+            g = rng.standard_normal(out.shape).astype(dtype)
+        (out * cr.Tensor(g)).sum().backward()
+        with_nan = x.copy()
+        with_nan[0, 0, 1, 1] = np.nan
+        results.append((out.data, t.grad, max_pool2d(with_nan, 2, 2, padding).data))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert np.isnan(results[0][2]).sum() == 1
