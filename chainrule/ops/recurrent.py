@@ -312,6 +312,28 @@ def _norm(array):
     return math.sqrt(float(xp.vdot(array, array)))
 
 
+def _sequence_grads(walk, batch_first, x, w_ih, w_hh, b_ih, b_hh, xs, hs, flat_x, flat_h):
+    """The whole-sequence products of the batch-major (GRU, RNN) backward, one matrix product each.
+
+    ``flat_x`` (T·B, gates·H) is the gradient of the input projections x·W_ihᵀ + b_ih and ``flat_h``
+    that of the recurrent projections h·W_hhᵀ + b_hh (the same array for the RNN): dx = flat_x·W_ih,
+    dW_ih = flat_xᵀ·x, dW_hh = flat_hᵀ·h_prev, db_ih = Σ flat_x, db_hh = Σ flat_h. Returns
+    [dx, dW_ih, dW_hh, db_ih, db_hh], ``None`` for what needs no gradient."""
+    T, B, I = xs.shape
+    gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+    if x.requires_grad:
+        gx = walk.grad_sequence_out((flat_x @ w_ih.data).reshape(T, B, I), batch_first)
+    if w_ih.requires_grad:
+        gw_ih = flat_x.T @ xs.reshape(T * B, I)
+    if w_hh.requires_grad:
+        gw_hh = flat_h.T @ walk.history_before(hs).reshape(T * B, -1)
+    if b_ih is not None:
+        gb_ih = flat_x.sum(axis=0)
+    if b_hh is not None:
+        gb_hh = gb_ih if flat_h is flat_x and gb_ih is not None else flat_h.sum(axis=0)
+    return [gx, gw_ih, gw_hh, gb_ih, gb_hh]
+
+
 # ---------------------------------------------------------------------------- gate helpers (GRU)
 # The gate nonlinearities in three whole-block operations: every sigmoid gate is computed as
 # σ(A) = 1 / (1 + exp(-A)) and the tanh gate as tanh(A) = 2·σ(2A) - 1, so the pre-activations
@@ -665,19 +687,9 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
         dX[...] = dH
         dX[:, :, 2] = dXn
         flat_x = dX.reshape(T * B, 3 * H)
-        gx = gw_ih = gw_hh = gb_ih = gb_hh = None
-        if x.requires_grad:
-            gx = walk.grad_sequence_out((flat_x @ w_ih.data).reshape(T, B, I), batch_first)
-        if w_ih.requires_grad:
-            gw_ih = flat_x.T @ xs.reshape(T * B, I)
-        if w_hh.requires_grad:
-            gw_hh = flat_h.T @ walk.history_before(hs).reshape(T * B, H)
-        if b_ih is not None:
-            gb_ih = flat_x.sum(axis=0)
-        if b_hh is not None:
-            gb_hh = flat_h.sum(axis=0)
+        grads = _sequence_grads(walk, batch_first, x, w_ih, w_hh, b_ih, b_hh, xs, hs, flat_x, flat_h)
         _WORKSPACE.give(K, dH, dXn, dX)
-        return pick([gx, gw_ih, gw_hh, gb_ih, gb_hh, walk.rows_out(dh)])
+        return pick(grads + [walk.rows_out(dh)])
 
     _give_back_when_freed(backward, G, hs, HW)
     return _multi_result([output, h_n], parents, backward, "gru")
@@ -750,17 +762,9 @@ def rnn(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, nonlinearity="tanh", le
                 xp.matmul(dA[t, :n], w, out=dh_t)
 
         flat = dA.reshape(T * B, H)
-        gx = gw_ih = gw_hh = gb = None
-        if x.requires_grad:
-            gx = walk.grad_sequence_out((flat @ w_ih.data).reshape(T, B, I), batch_first)
-        if w_ih.requires_grad:
-            gw_ih = flat.T @ xs.reshape(T * B, I)
-        if w_hh.requires_grad:
-            gw_hh = flat.T @ walk.history_before(hs).reshape(T * B, H)
-        if b_ih is not None or b_hh is not None:
-            gb = flat.sum(axis=0)
+        grads = _sequence_grads(walk, batch_first, x, w_ih, w_hh, b_ih, b_hh, xs, hs, flat, flat)
         _WORKSPACE.give(K, dA)
-        return pick([gx, gw_ih, gw_hh, gb, gb, walk.rows_out(dh)])
+        return pick(grads + [walk.rows_out(dh)])
 
     _give_back_when_freed(backward, G, hs)
     return _multi_result([output, h_n], parents, backward, "rnn")
