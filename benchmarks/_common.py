@@ -93,6 +93,14 @@ def limit_blas_threads(n):
     return True
 
 
+def use_threads(requested):
+    """Limit the BLAS to ``requested`` threads when given (``None``: leave it as it is); return the
+    number of threads then in force (what a benchmark gives its PyTorch peer too)."""
+    if requested:
+        limit_blas_threads(requested)
+    return requested or blas_threads()
+
+
 # ---------------------------------------------------------------------------- peers
 def installed(module):
     """Whether ``module`` can be imported (without importing it)."""

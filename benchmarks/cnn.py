@@ -262,11 +262,9 @@ def main(argv=None):
     parser.add_argument("--worker", choices=PEERS, help="child mode: one peer, driven over stdin")
     parser.add_argument("--data", help="child mode: the batches (.npz)")
     args = parser.parse_args(argv)
-    from ._common import blas_threads, limit_blas_threads
+    from ._common import use_threads
 
-    if args.threads:
-        limit_blas_threads(args.threads)
-    threads = args.threads or blas_threads()
+    threads = use_threads(args.threads)
     if args.worker:
         worker(args.worker, threads, args.data)
         return

@@ -242,12 +242,10 @@ def main(argv=None):
     parser.add_argument("--rss", choices=PEERS, help="child mode: a few training steps, print peak RSS")
     parser.add_argument("--numpy-path", action="store_true", help="child mode: the LSTM op's NumPy path only")
     args = parser.parse_args(argv)
-    from ._common import blas_threads, limit_blas_threads, machine_info
+    from ._common import blas_threads, limit_blas_threads, machine_info, use_threads
 
     if args.rss:
-        if args.threads:
-            limit_blas_threads(args.threads)
-        rss_child(args.rss, args.threads or blas_threads(), args.numpy_path)
+        rss_child(args.rss, use_threads(args.threads), args.numpy_path)
         return
     counts = [args.threads] if args.threads else sorted({1, blas_threads()})
     info = machine_info()

@@ -364,11 +364,9 @@ def main(argv=None):
     parser.add_argument("--weights", help="internal: .npz of initial weights for the PyTorch peer")
     parser.add_argument("--data", help="internal: .npz of the data set (see save_data)")
     args = parser.parse_args(argv)
-    from ._common import blas_threads, limit_blas_threads
+    from ._common import use_threads
 
-    if args.threads:
-        limit_blas_threads(args.threads)
-    threads = args.threads or blas_threads()
+    threads = use_threads(args.threads)
     if args.child:
         child(args.child, args.epochs, threads, args.quick, args.weights, args.data)
         return
