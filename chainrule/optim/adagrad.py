@@ -1,7 +1,7 @@
 """Adagrad, PyTorch's rule."""
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_nonnegative, _scalars
+from .optimizer import Optimizer, _check_nonnegative, _l2_decayed, _scalars
 
 __all__ = ["Adagrad"]
 
@@ -36,10 +36,7 @@ class Adagrad(Optimizer):
 
     def _update(self, group, step, p, g, state, s1, s2):
         lr, lr_decay, eps, weight_decay = _scalars(group, "lr", "lr_decay", "eps", "weight_decay")
-        if weight_decay != 0:
-            xp.multiply(p, weight_decay, out=s1)
-            s1 += g
-            g = s1
+        g = _l2_decayed(p, g, weight_decay, s1)
         clr = lr / (1.0 + (step - 1) * lr_decay)
         total = state["sum"]
         xp.multiply(g, g, out=s2)

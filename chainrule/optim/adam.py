@@ -1,7 +1,9 @@
 """Adam (L2 weight decay, optional AMSGrad) and AdamW (decoupled weight decay), PyTorch's rules."""
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _scalars
+from .optimizer import (
+    Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -49,22 +51,13 @@ class Adam(Optimizer):
         lr, eps, weight_decay = _scalars(group, "lr", "eps", "weight_decay")
         beta1, beta2 = (float(b) for b in group["betas"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if weight_decay != 0:
-            if self._decoupled:
+        if self._decoupled:
+            if weight_decay != 0:
                 p *= 1.0 - lr * weight_decay
-            else:
-                xp.multiply(p, weight_decay, out=s1)  # g + wd * p in scratch; p.grad stays untouched
-                s1 += g
-                g = s1
-        # m += (1 - beta1) * (g - m)   (PyTorch's lerp form of beta1 * m + (1 - beta1) * g)
-        xp.subtract(g, m, out=s2)
-        s2 *= 1.0 - beta1
-        m += s2
-        # v = beta2 * v + (1 - beta2) * g * g
-        v *= beta2
-        xp.multiply(g, g, out=s2)
-        s2 *= 1.0 - beta2
-        v += s2
+        else:
+            g = _l2_decayed(p, g, weight_decay, s1)
+        _running_average_(m, g, beta1, s2)  # m = beta1·m + (1 - beta1)·g
+        _running_square_average_(v, g, beta2, s2)  # v = beta2·v + (1 - beta2)·g²
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]
             xp.maximum(vmax, v, out=vmax)

@@ -432,3 +432,30 @@ def _scalars(group, *keys):
     """Hyper-parameters as Python floats, so float32 buffers never meet a float64 NumPy scalar."""
     return [float(group[key]) for key in keys]
 
+
+# In-place update pieces the optimizers share (every array is a flat buffer or a view of one;
+# ``scratch`` is a buffer of the same shape the update may overwrite).
+def _l2_decayed(p, g, weight_decay, scratch):
+    """The gradient with an L2 penalty, g + weight_decay·p, in ``scratch`` (p.grad is left as
+    backward() made it); g itself when weight_decay is 0."""
+    if weight_decay == 0:
+        return g
+    xp.multiply(p, weight_decay, out=scratch)
+    scratch += g
+    return scratch
+
+
+def _running_average_(avg, value, beta, scratch):
+    """avg <- beta·avg + (1 - beta)·value, written as PyTorch's lerp: avg += (1 - beta)·(value - avg)."""
+    xp.subtract(value, avg, out=scratch)
+    scratch *= 1.0 - beta
+    avg += scratch
+
+
+def _running_square_average_(avg, g, beta, scratch):
+    """avg <- beta·avg + (1 - beta)·g²."""
+    avg *= beta
+    xp.multiply(g, g, out=scratch)
+    scratch *= 1.0 - beta
+    avg += scratch
+

@@ -1,7 +1,9 @@
 """RMSprop (optionally centered, with momentum), PyTorch's rule."""
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_nonnegative, _scalars
+from .optimizer import (
+    Optimizer, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
+)
 
 __all__ = ["RMSprop"]
 
@@ -46,20 +48,12 @@ class RMSprop(Optimizer):
 
     def _update(self, group, step, p, g, state, s1, s2):
         lr, alpha, eps, weight_decay, momentum = _scalars(group, "lr", "alpha", "eps", "weight_decay", "momentum")
-        if weight_decay != 0:
-            xp.multiply(p, weight_decay, out=s1)
-            s1 += g
-            g = s1
+        g = _l2_decayed(p, g, weight_decay, s1)
         square_avg = state["square_avg"]
-        square_avg *= alpha
-        xp.multiply(g, g, out=s2)
-        s2 *= 1.0 - alpha
-        square_avg += s2
+        _running_square_average_(square_avg, g, alpha, s2)
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            xp.subtract(g, grad_avg, out=s2)  # grad_avg += (1 - alpha) * (g - grad_avg)
-            s2 *= 1.0 - alpha
-            grad_avg += s2
+            _running_average_(grad_avg, g, alpha, s2)
             xp.multiply(grad_avg, grad_avg, out=s2)
             xp.subtract(square_avg, s2, out=s2)
             xp.sqrt(s2, out=s2)

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (PyTorch's rule)."""
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_nonnegative, _scalars
+from .optimizer import Optimizer, _check_nonnegative, _l2_decayed, _scalars
 
 __all__ = ["SGD"]
 
@@ -51,12 +51,7 @@ class SGD(Optimizer):
 
     def _update(self, group, step, p, g, state, s1, s2):
         lr, momentum, dampening, weight_decay = _scalars(group, "lr", "momentum", "dampening", "weight_decay")
-        d = g
-        if weight_decay != 0:
-            # d = g + wd * p, in scratch: p.grad is left as backward() made it
-            xp.multiply(p, weight_decay, out=s1)
-            s1 += g
-            d = s1
+        d = _l2_decayed(p, g, weight_decay, s1)
         if momentum != 0:
             buf = state["momentum_buffer"]
             if step == 1:
