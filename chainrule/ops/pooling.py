@@ -103,6 +103,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     # d max/dx = 1 for the window element that is the maximum (the first one, in row-major
     # order, when several tie, as PyTorch), 0 for the others: the gradient is routed to the argmax
     def backward(g):
+        if kernels is not None:
+            gpad = _max_pool_2x2_backward_compiled(kernels, _in_layout_of(g, argmax), argmax, xpad.shape)
+            return (_crop(gpad, padding, x.shape[2:]),)
         exact = _tiles_exactly(x.shape[2:], kernel, stride, padding, out_hw)
         # every pixel is written exactly once when the windows tile the input; otherwise accumulate
         gpad = xp.empty_like(xpad) if exact else xp.zeros_like(xpad)
@@ -145,23 +148,46 @@ def _max_and_argmax(xpad, windows, out_shape, with_argmax):
 def _max_pool_2x2_compiled(kernels, xpad, out_shape):
     """The maxima and argmax of 2x2, stride-2 windows in one compiled pass (``_pool_numba``) instead
     of the NumPy path's dozen. The kernel walks memory in order, so a channels-first batch (conv2d's
-    output) is handed over with its batch and channel axes swapped; the results keep xpad's layout."""
-    swap = xpad.strides[1] > xpad.strides[0]  # channels-first memory
+    output) is handed over with its batch and channel axes swapped; the results keep xpad's layout.
+    The argmax is a float array of xpad's dtype (why: ``_pool_numba``'s docstring)."""
+    swap = _channels_first_memory(xpad)
     N, C, Ho, Wo = out_shape
     lead = (C, N) if swap else (N, C)
     out = xp.empty(lead + (Ho, Wo), dtype=xpad.dtype)
-    argmax = xp.empty(lead + (Ho, Wo), dtype=xp.uint8)
-    kernels.max_pool_2x2_forward(xp.ascontiguousarray(xpad.transpose(1, 0, 2, 3) if swap else xpad), out, argmax)
-    if swap:
-        return out.transpose(1, 0, 2, 3), argmax.transpose(1, 0, 2, 3)
-    return out, argmax
+    argmax = xp.empty(lead + (Ho, Wo), dtype=xpad.dtype)
+    kernels.max_pool_2x2_forward(xp.ascontiguousarray(_swapped(xpad, swap)), out, argmax)
+    return _swapped(out, swap), _swapped(argmax, swap)
+
+
+def _max_pool_2x2_backward_compiled(kernels, g, argmax, padded_shape):
+    """The compiled backward of :func:`_max_pool_2x2_compiled`: the (N, C, Hp, Wp) gradient of the
+    padded input, in argmax's layout (``g`` must be in that layout too)."""
+    swap = _channels_first_memory(argmax)
+    N, C, Hp, Wp = padded_shape
+    Ho, Wo = argmax.shape[2:]
+    # rows and columns outside every window (odd sizes) get no gradient: start from zeros there
+    blank = xp.empty if (Hp, Wp) == (2 * Ho, 2 * Wo) else xp.zeros
+    gpad = blank(((C, N) if swap else (N, C)) + (Hp, Wp), dtype=g.dtype)
+    kernels.max_pool_2x2_backward(xp.ascontiguousarray(_swapped(g, swap)), _swapped(argmax, swap), gpad)
+    return _swapped(gpad, swap)
+
+
+def _channels_first_memory(array):
+    """True when an (N, C, H, W) array is laid out channels-first in memory (as conv2d returns)."""
+    return array.strides[1] > array.strides[0]
+
+
+def _swapped(array, swap):
+    """``array`` with its two leading axes swapped when ``swap`` (a view; its own inverse)."""
+    return array.transpose(1, 0, 2, 3) if swap else array
 
 
 def _warm_up(module):
-    """Compile the 2x2 max-pool kernel for float32 (other float dtypes compile at their first use)."""
+    """Compile the 2x2 max-pool kernels for float32 (other float dtypes compile at their first use)."""
     x = numpy.zeros((1, 1, 2, 2), numpy.float32)
-    out, argmax = numpy.empty((1, 1, 1, 1), numpy.float32), numpy.empty((1, 1, 1, 1), numpy.uint8)
+    out, argmax = numpy.empty((1, 1, 1, 1), numpy.float32), numpy.empty((1, 1, 1, 1), numpy.float32)
     module.max_pool_2x2_forward(x, out, argmax)
+    module.max_pool_2x2_backward(out, argmax, x)
 
 
 def _in_layout_of(array, like):

@@ -155,7 +155,8 @@ def test_max_pool2d_needs_floats():
 def test_max_pool_2x2_compiled_equals_numpy_path(monkeypatch, channels_first, shape, padding, dtype):
     """The compiled 2x2 max-pool kernels (numba) give the NumPy path's outputs and gradients bit for
     bit, ties included (values rounded to a few levels, so windows often hold several maxima), odd
-    sizes (edge pixels in no window) and padding included; a NaN comes out as NaN."""
+    sizes (edge pixels in no window) and padding included; a NaN comes out as NaN, in the input and
+    in the upstream gradient."""
     pytest.importorskip("numba")
     from chainrule.ops import compiled
 
@@ -173,7 +174,12 @@ def test_max_pool_2x2_compiled_equals_numpy_path(monkeypatch, channels_first, sh
         (out * cr.Tensor(g)).sum().backward()
         with_nan = x.copy()
         with_nan[0, 0, 1, 1] = np.nan
-        results.append((out.data, t.grad, max_pool2d(with_nan, 2, 2, padding).data))
+        t_nan = cr.Tensor(x, requires_grad=True)
+        g_nan = g.copy()
+        g_nan[0, 1, 0, 0] = np.nan  # a NaN gradient reaches its whole window, as g · mask does
+        max_pool2d(t_nan, 2, 2, padding).backward(g_nan)
+        results.append((out.data, t.grad, max_pool2d(with_nan, 2, 2, padding).data, t_nan.grad))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
     assert np.isnan(results[0][2]).sum() == 1
+    assert np.isnan(results[0][3]).sum() == (4 if padding == 0 else 1)  # window (0, 0) holds 1 pixel when padded
