@@ -8,8 +8,9 @@ op passes (a few seconds the first time, about a second when numba finds them in
 cache), so that a failure shows at once: a broken numba install gives one warning and the NumPy
 path, never a failed training step.
 
-Ops with compiled kernels: the LSTM step (``lstm_kernels``, ``_lstm_numba``) and 2x2, stride-2 max
-pooling (``pooling``, ``_pool_numba``).
+Ops with compiled kernels: the LSTM step (``lstm_kernels``, ``_lstm_numba``), 2x2, stride-2 max
+pooling (``pooling``, ``_pool_numba``) and the stride-1 im2col/col2im of conv2d (``conv``,
+``_conv_numba``).
 """
 
 import importlib

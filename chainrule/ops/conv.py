@@ -33,8 +33,11 @@ plain NCHW array when one is needed.
 
 import numbers
 
+import numpy
+
 from ..backend import xp
 from ..tensor import as_tensor, result
+from . import compiled
 from .dropout import dropout
 
 __all__ = ["conv2d", "conv_transpose2d", "dropout2d"]
@@ -183,6 +186,10 @@ def _im2col_wide(xc, kernel, dilation, out_hw):
     flat = xc.reshape(C, N, Hp * Wp)  # a view for the padded buffer conv2d makes
     length = Ho * Wp - (Wp - Wo)  # the run every offset can read; the rest are last-row wrap-around columns
     cols = xp.empty((C, kh, kw, N, Ho * Wp), dtype=xc.dtype)
+    kernels = _kernels()
+    if kernels is not None:
+        kernels.im2col_wide(xp.ascontiguousarray(flat), kh, kw, dh, dw, Wp, length, cols)
+        return cols
     cols[..., length:] = 0
     for p in range(kh):
         for q in range(kw):
@@ -200,12 +207,29 @@ def _col2im_wide(cols, padded_hw, dilation, out_w):
     C, kh, kw, N, _ = cols.shape
     (Hp, Wp), (dh, dw) = padded_hw, dilation
     length = cols.shape[-1] - (Wp - out_w)
+    kernels = _kernels()
+    if kernels is not None:
+        out = xp.empty((C, N, Hp * Wp), dtype=cols.dtype)
+        kernels.col2im_wide(xp.ascontiguousarray(cols), dh, dw, Wp, length, out)
+        return out.reshape(C, N, Hp, Wp)
     out = xp.zeros((C, N, Hp * Wp), dtype=cols.dtype)
     for p in range(kh):
         for q in range(kw):
             start = p * dh * Wp + q * dw
             out[:, :, start : start + length] += cols[:, p, q, :, :length]
     return out.reshape(C, N, Hp, Wp)
+
+
+def _kernels():
+    """The compiled im2col/col2im of the wide layout (``_conv_numba``), or None (NumPy path)."""
+    return compiled.load("_conv_numba", _warm_up) if xp is numpy else None
+
+
+def _warm_up(module):
+    """Compile the wide im2col and col2im for float32 (other dtypes compile at their first use)."""
+    flat, cols = numpy.zeros((1, 1, 4), numpy.float32), numpy.zeros((1, 2, 2, 1, 2), numpy.float32)
+    module.im2col_wide(flat, 2, 2, 1, 1, 2, 1, cols)
+    module.col2im_wide(cols, 1, 1, 2, 1, flat)
 
 
 def _crop(xc, pads, hw):

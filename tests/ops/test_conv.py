@@ -248,3 +248,28 @@ def test_conv2d_stride1_wide_columns_match_torch(rng, torch, compare_torch, padd
     expected = F.conv2d(torch.from_numpy(x.copy()), torch.from_numpy(w), torch.from_numpy(b),
                         padding=padding, dilation=dilation)
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "in_channels, groups, padding, dilation",
+    [(3, 1, 1, 1), (4, 2, (2, 0), (1, 2)), (6, 3, "same", 2)],
+)
+def test_conv2d_compiled_wide_columns_equal_numpy_path(monkeypatch, rng, dtype, in_channels, groups, padding, dilation):
+    """The compiled wide im2col/col2im (numba) give the NumPy path's output and gradients bit for bit."""
+    pytest.importorskip("numba")
+    from chainrule.ops import compiled
+
+    x = rng.standard_normal((2, in_channels, 7, 6)).astype(dtype)[:, :, :, ::-1]  # read as it is, not contiguous
+    w = rng.standard_normal((2 * groups, in_channels // groups, 3, 2)).astype(dtype)  # wide: 3·2·C/G >= 2·2
+    b = rng.standard_normal(2 * groups).astype(dtype)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(compiled, "ENABLED", enabled)
+        tensors = [cr.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = conv2d(*tensors, padding=padding, dilation=dilation, groups=groups)
+        out.backward(np.linspace(-1, 1, out.data.size).reshape(out.shape).astype(dtype))
+        results.append([out.data] + [t.grad for t in tensors])
+    for compiled_result, numpy_result in zip(*results):
+        assert compiled_result.dtype == dtype
+        np.testing.assert_array_equal(compiled_result, numpy_result)
