@@ -354,7 +354,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                 gxc = _col2im(dcols.reshape(C, kh, kw, N, Ho, Wo), xc.shape[2:], stride, dilation)
             gx = _channels_first(_crop(gxc, pads, (H, W))).astype(x.dtype, copy=False)
         if bias is not None and bias.requires_grad:
-            gb = g3.sum(axis=2).reshape(O).astype(bias.dtype, copy=False)  # wrap-around entries are 0
+            # Σ over the columns as a matrix-vector product with ones: 3x faster than g3.sum(axis=2)
+            # for the benchmark CNN's (8, 50176) and (16, 14336); wrap-around entries are 0
+            gb = (g3 @ xp.ones(Mm, dtype=g3.dtype)).reshape(O).astype(bias.dtype, copy=False)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     return result(out, parents, backward, op)
