@@ -145,6 +145,10 @@ def _im2col(xc, kernel, stride, dilation, out_hw):
     C, N = xc.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
     cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=xc.dtype)
+    kernels = _kernels() if sw == 1 else None  # runs along the width must be contiguous (_conv_numba)
+    if kernels is not None:
+        kernels.im2col(xp.ascontiguousarray(xc), sh, dh, dw, cols)
+        return cols
     for p in range(kh):
         rows = _window(p * dh, sh, Ho)
         for q in range(kw):
@@ -161,6 +165,11 @@ def _col2im(cols, padded_hw, stride, dilation):
     """
     C, kh, kw, N, Ho, Wo = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
+    kernels = _kernels() if sw == 1 else None
+    if kernels is not None:
+        out = xp.empty((C, N) + tuple(padded_hw), dtype=cols.dtype)
+        kernels.col2im(xp.ascontiguousarray(cols), sh, dh, dw, out)
+        return out
     out = xp.zeros((C, N) + tuple(padded_hw), dtype=cols.dtype)
     for p in range(kh):
         rows = _window(p * dh, sh, Ho)
@@ -221,15 +230,18 @@ def _col2im_wide(cols, padded_hw, dilation, out_w):
 
 
 def _kernels():
-    """The compiled im2col/col2im of the wide layout (``_conv_numba``), or None (NumPy path)."""
+    """The compiled im2col/col2im (``_conv_numba``), or None (NumPy path)."""
     return compiled.load("_conv_numba", _warm_up) if xp is numpy else None
 
 
 def _warm_up(module):
-    """Compile the wide im2col and col2im for float32 (other dtypes compile at their first use)."""
+    """Compile the im2col and col2im kernels for float32 (other dtypes compile at their first use)."""
     flat, cols = numpy.zeros((1, 1, 4), numpy.float32), numpy.zeros((1, 2, 2, 1, 2), numpy.float32)
     module.im2col_wide(flat, 2, 2, 1, 1, 2, 1, cols)
     module.col2im_wide(cols, 1, 1, 2, 1, flat)
+    image, cols = numpy.zeros((1, 1, 2, 2), numpy.float32), numpy.zeros((1, 2, 2, 1, 1, 1), numpy.float32)
+    module.im2col(image, 1, 1, 1, cols)
+    module.col2im(cols, 1, 1, 1, image)
 
 
 def _crop(xc, pads, hw):

@@ -250,26 +250,53 @@ def test_conv2d_stride1_wide_columns_match_torch(rng, torch, compare_torch, padd
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    "in_channels, groups, padding, dilation",
-    [(3, 1, 1, 1), (4, 2, (2, 0), (1, 2)), (6, 3, "same", 2)],
-)
-def test_conv2d_compiled_wide_columns_equal_numpy_path(monkeypatch, rng, dtype, in_channels, groups, padding, dilation):
-    """The compiled wide im2col/col2im (numba) give the NumPy path's output and gradients bit for bit."""
+def _gradients_with_and_without_kernels(monkeypatch, op, arrays, **kwargs):
+    """[output, gradient of each array] of ``op`` with the compiled kernels on, and with them off."""
     pytest.importorskip("numba")
     from chainrule.ops import compiled
 
-    x = rng.standard_normal((2, in_channels, 7, 6)).astype(dtype)[:, :, :, ::-1]  # read as it is, not contiguous
-    w = rng.standard_normal((2 * groups, in_channels // groups, 3, 2)).astype(dtype)  # wide: 3·2·C/G >= 2·2
-    b = rng.standard_normal(2 * groups).astype(dtype)
     results = []
     for enabled in (True, False):
         monkeypatch.setattr(compiled, "ENABLED", enabled)
-        tensors = [cr.Tensor(a, requires_grad=True) for a in (x, w, b)]
-        out = conv2d(*tensors, padding=padding, dilation=dilation, groups=groups)
-        out.backward(np.linspace(-1, 1, out.data.size).reshape(out.shape).astype(dtype))
+        tensors = [cr.Tensor(a, requires_grad=True) for a in arrays]
+        out = op(*tensors, **kwargs)
+        out.backward(np.linspace(-1, 1, out.data.size).reshape(out.shape).astype(out.dtype))
         results.append([out.data] + [t.grad for t in tensors])
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "in_channels, out_per_group, groups, stride, padding, dilation",
+    [
+        (3, 2, 1, 1, 1, 1),  # wide columns (3·3·2 rows >= 2·2 output channels)
+        (4, 2, 2, 1, (2, 0), (1, 2)),
+        (6, 2, 3, 1, "same", 2),
+        (2, 8, 1, 1, 1, 1),  # plain columns (2·3·2 rows < 2·8)
+        (2, 8, 2, (2, 1), (1, 0), (2, 1)),  # plain, stride 1 along the width: compiled
+        (2, 8, 1, (1, 2), 1, 1),  # stride 2 along the width: the NumPy path both times
+    ],
+)
+def test_conv2d_compiled_columns_equal_numpy_path(monkeypatch, rng, dtype, in_channels, out_per_group, groups,
+                                                  stride, padding, dilation):
+    """The compiled im2col/col2im (numba) give the NumPy path's output and gradients bit for bit."""
+    x = rng.standard_normal((2, in_channels, 7, 6)).astype(dtype)[:, :, :, ::-1]  # read as it is, not contiguous
+    w = rng.standard_normal((out_per_group * groups, in_channels // groups, 3, 2)).astype(dtype)
+    b = rng.standard_normal(out_per_group * groups).astype(dtype)
+    results = _gradients_with_and_without_kernels(
+        monkeypatch, conv2d, (x, w, b), stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
     for compiled_result, numpy_result in zip(*results):
         assert compiled_result.dtype == dtype
+        np.testing.assert_array_equal(compiled_result, numpy_result)
+
+
+@pytest.mark.parametrize("stride, dilation", [(1, 1), ((2, 1), (1, 2)), (2, 1)])
+def test_conv_transpose2d_compiled_columns_equal_numpy_path(monkeypatch, rng, stride, dilation):
+    x = rng.standard_normal((2, 4, 5, 4)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 2)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    results = _gradients_with_and_without_kernels(monkeypatch, conv_transpose2d, (x, w, b), stride=stride,
+                                                  padding=1, dilation=dilation)
+    for compiled_result, numpy_result in zip(*results):
         np.testing.assert_array_equal(compiled_result, numpy_result)
