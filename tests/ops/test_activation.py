@@ -113,6 +113,15 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 5.0, 0.0])
 
 
+def test_relu_keeps_the_memory_layout_of_its_input(rng):
+    # conv2d returns channels-first memory behind an NCHW view; pooling and the backward's
+    # products run faster when ReLU hands the same layout on
+    x = np.ascontiguousarray(rng.standard_normal((3, 4, 5, 6)).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    out = relu(cr.Tensor(x)).data
+    assert out.strides == x.strides
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+
+
 @pytest.mark.parametrize("fn,torch_name", [(softmax, "softmax"), (log_softmax, "log_softmax")])
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_softmax_family_matches_torch(fn, torch_name, axis, compare_torch, torch, rng):
