@@ -256,6 +256,19 @@ def _grouped_matmul(a, b, groups):
     return xp.matmul(a, b)
 
 
+def _matmul_transposed(a, b, groups):
+    """``a @ bᵀ`` per group: a (G, m, M), b (G, n, M) -> (G, m, n), for the weight gradients' products
+    over a long inner dimension M (every output position).
+
+    When b has more rows it is computed as ``(b @ aᵀ)ᵀ``, the same sums: OpenBLAS handles these
+    products better with the taller operand on the left. Benchmark CNN, one thread: 572 against
+    668 us for (16, 14336) by (72, 14336)ᵀ, 280 against 352 for (8, 50176) by (9, 50176)ᵀ; two
+    threads: 444 against 761 and 321 against 481 us."""
+    if b.shape[1] > a.shape[1]:
+        return _grouped_matmul(b, a.transpose(0, 2, 1), groups).transpose(0, 2, 1)
+    return _grouped_matmul(a, b.transpose(0, 2, 1), groups)
+
+
 def _channels_first(x):
     """The (C, N, H, W) view of an (N, C, H, W) array (and back: the transpose is its own inverse)."""
     return x.transpose(1, 0, 2, 3)
@@ -356,7 +369,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         g3 = gc.reshape(G, Og, Mm)
         gx = gw = gb = None
         if weight.requires_grad:
-            gw = _grouped_matmul(g3, column_matrix().transpose(0, 2, 1), G)
+            gw = _matmul_transposed(g3, column_matrix(), G)
             gw = gw.reshape(weight.shape).astype(weight.dtype, copy=False)
         if x.requires_grad:
             dcols = _grouped_matmul(w3.transpose(0, 2, 1), g3, G)
@@ -455,7 +468,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
             gx = _grouped_matmul(w3, cols_g, G).reshape(C, N, H, W)
             gx = _channels_first(gx).astype(x.dtype, copy=False)
         if weight.requires_grad:
-            gw = _grouped_matmul(xc3, cols_g.transpose(0, 2, 1), G)
+            gw = _matmul_transposed(xc3, cols_g, G)
             gw = gw.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is not None and bias.requires_grad:
             gb = _channels_first(g).sum(axis=(1, 2, 3)).astype(bias.dtype, copy=False)
