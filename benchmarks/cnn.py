@@ -30,6 +30,9 @@ arithmetic. The second throughput row repeats the measurement with ``MALLOC_MMAP
 ``MALLOC_TRIM_THRESHOLD_`` raised (an environment setting, no code change), which keeps freed
 memory for reuse; the page faults per step of both rows are in the rows' details.
 
+A third worker runs chainrule with its compiled kernels turned off (``CHAINRULE_NUMBA=0``: what a
+NumPy-only install runs), interleaved in the same run: the "NumPy path only" row.
+
 Peak memory: the peak RSS of each worker process (import, build, all its training steps).
 """
 
@@ -48,6 +51,7 @@ from ._common import ROOT, emit, import_torch, median, peak_rss_mb, settle
 
 BATCH, CLASSES, LR, SEED = 64, 10, 1e-3, 0
 PEERS = ("chainrule", "torch")
+NUMPY_PATH = "chainrule (NumPy path)"  # the chainrule worker run with CHAINRULE_NUMBA=0
 MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
 
 
@@ -170,8 +174,11 @@ class _Worker:
 
     def __init__(self, name, threads, data_path, env):
         self.name = name
+        peer = name
+        if name == NUMPY_PATH:
+            peer, env = "chainrule", dict(env, CHAINRULE_NUMBA="0")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.cnn", "--worker", name, "--threads", str(threads), "--data", data_path],
+            [sys.executable, "-m", "benchmarks.cnn", "--worker", peer, "--threads", str(threads), "--data", data_path],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.ask(None)  # wait for "ready"
@@ -187,9 +194,10 @@ class _Worker:
         return json.loads(line)
 
 
-def measure(quick, threads, tuned_malloc=False):
-    """Throughput of both peers, each in its own worker process, blocks interleaved (round-robin,
-    starting peer rotating). Returns ``{"values", "samples", "loss", "faults", "peak_rss_mb", "missing", ...}``."""
+def measure(quick, threads, tuned_malloc=False, numpy_path=False):
+    """Throughput of both peers (and, ``numpy_path``, of chainrule without its compiled kernels), each
+    in its own worker process, blocks interleaved (round-robin, starting peer rotating).
+    Returns ``{"values", "samples", "loss", "faults", "peak_rss_mb", "missing", ...}``."""
     steps, blocks = (5, 5) if quick else (10, 15)
     env = dict(os.environ, **(MALLOC_TUNED if tuned_malloc else {}))
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -199,7 +207,7 @@ def measure(quick, threads, tuned_malloc=False):
         data_path = os.path.join(folder, "batches.npz")
         numpy.savez(data_path, *make_data(16))
         workers = []
-        for name in PEERS:
+        for name in PEERS + ((NUMPY_PATH,) if numpy_path else ()):
             try:
                 workers.append(_Worker(name, threads, data_path, env))
             except RuntimeError as error:
@@ -231,24 +239,43 @@ def measure(quick, threads, tuned_malloc=False):
 
 def rows(quick=False, threads=1):
     """Rows for the suite: training throughput (default and tuned malloc), final losses, peak memory."""
-    default = measure(quick, threads)
+    default = measure(quick, threads, numpy_path=True)
     tuned = measure(quick, threads, tuned_malloc=True)
+    numpy_only = {NUMPY_PATH: "chainrule", "torch": "torch"}  # the NumPy-path row's value -> column
     base = (f"conv8-pool-conv16-pool-linear, 28x28x1, batch {BATCH}, Adam, float32; {threads} thread(s); each peer "
             f"in its own process, median of {default['blocks']} interleaved blocks of {default['steps_per_block']} steps")
     missing = default["missing"]
     training = {"name": "CNN training", "unit": "samples/s", "better": "higher",
                 "detail": base + "; page faults/step " + _faults_text(default["faults"]),
-                "values": default["values"], "samples": default["samples"], "missing": dict(missing)}
+                "values": _only(default["values"], PEERS), "samples": _only(default["samples"], PEERS),
+                "missing": _only(missing, PEERS)}
+    training_numpy = {"name": "CNN training, NumPy path only", "unit": "samples/s", "better": "higher",
+                      "detail": "the same run, a third worker with the compiled kernels turned off "
+                                "(CHAINRULE_NUMBA=0, as without numba)",
+                      "values": _renamed(default["values"], numpy_only),
+                      "samples": _renamed(default["samples"], numpy_only),
+                      "missing": _renamed(missing, numpy_only)}
     training_tuned = {"name": "CNN training, malloc keeps freed memory", "unit": "samples/s", "better": "higher",
                       "detail": "same, with " + " ".join(f"{k}={v}" for k, v in MALLOC_TUNED.items())
                       + "; page faults/step " + _faults_text(tuned["faults"]),
                       "values": tuned["values"], "samples": tuned["samples"], "missing": dict(tuned["missing"])}
     loss = {"name": "CNN loss after the timed steps", "unit": "", "better": "agreement",
-            "detail": "same initial weights and batches", "values": default["loss"], "missing": dict(missing)}
+            "detail": "same initial weights and batches", "values": _only(default["loss"], PEERS),
+            "missing": _only(missing, PEERS)}
     memory = {"name": "CNN training peak memory", "unit": "MB (RSS)", "better": "lower",
               "detail": f"peak RSS of each worker process: import, build, {(default['blocks'] + 1) * default['steps_per_block'] + 1} "
-                        "training steps", "values": default["peak_rss_mb"], "missing": dict(missing)}
-    return [training, training_tuned, loss, memory]
+                        "training steps", "values": _only(default["peak_rss_mb"], PEERS), "missing": _only(missing, PEERS)}
+    return [training, training_numpy, training_tuned, loss, memory]
+
+
+def _only(values, names):
+    """The entries of ``values`` for ``names``."""
+    return {name: value for name, value in values.items() if name in names}
+
+
+def _renamed(values, names):
+    """The entries of ``values`` for the keys of ``names``, under their new names."""
+    return {new: values[old] for old, new in names.items() if old in values}
 
 
 def _faults_text(faults):
@@ -282,7 +309,7 @@ def main(argv=None):
             cells.append(cell)
         cells += [f"{name}: {why}" for name, why in row["missing"].items()]
         print(f"{row['name']}{' (' + row['unit'] + ')' if row['unit'] else ''}: " + ", ".join(cells))
-        if row is table[1]:
+        if row is table[2]:
             print(f"  ({row['detail']})")
 
 
