@@ -18,9 +18,18 @@ import os
 import threading
 import warnings
 
+import numpy
+
 ENABLED = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
 
 _loaded = {}  # module name -> module, or False when it cannot be used
+_KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+def compiles_for(dtype):
+    """Whether the kernels take arrays of ``dtype``: float32 and float64 (numba has no float16
+    arithmetic, and other dtypes keep the NumPy path's exact behaviour)."""
+    return dtype in _KERNEL_DTYPES
 _lock = threading.Lock()
 
 

@@ -145,7 +145,7 @@ def _im2col(xc, kernel, stride, dilation, out_hw):
     C, N = xc.shape[:2]
     (kh, kw), (sh, sw), (dh, dw), (Ho, Wo) = kernel, stride, dilation, out_hw
     cols = xp.empty((C, kh, kw, N, Ho, Wo), dtype=xc.dtype)
-    kernels = _kernels() if sw == 1 else None  # runs along the width must be contiguous (_conv_numba)
+    kernels = _kernels(xc.dtype) if sw == 1 else None  # runs along the width must be contiguous (_conv_numba)
     if kernels is not None:
         kernels.im2col(xp.ascontiguousarray(xc), sh, dh, dw, cols)
         return cols
@@ -165,7 +165,7 @@ def _col2im(cols, padded_hw, stride, dilation):
     """
     C, kh, kw, N, Ho, Wo = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
-    kernels = _kernels() if sw == 1 else None
+    kernels = _kernels(cols.dtype) if sw == 1 else None
     if kernels is not None:
         out = xp.empty((C, N) + tuple(padded_hw), dtype=cols.dtype)
         kernels.col2im(xp.ascontiguousarray(cols), sh, dh, dw, out)
@@ -195,7 +195,7 @@ def _im2col_wide(xc, kernel, dilation, out_hw):
     flat = xc.reshape(C, N, Hp * Wp)  # a view for the padded buffer conv2d makes
     length = Ho * Wp - (Wp - Wo)  # the run every offset can read; the rest are last-row wrap-around columns
     cols = xp.empty((C, kh, kw, N, Ho * Wp), dtype=xc.dtype)
-    kernels = _kernels()
+    kernels = _kernels(xc.dtype)
     if kernels is not None:
         kernels.im2col_wide(xp.ascontiguousarray(flat), kh, kw, dh, dw, Wp, length, cols)
         return cols
@@ -216,7 +216,7 @@ def _col2im_wide(cols, padded_hw, dilation, out_w):
     C, kh, kw, N, _ = cols.shape
     (Hp, Wp), (dh, dw) = padded_hw, dilation
     length = cols.shape[-1] - (Wp - out_w)
-    kernels = _kernels()
+    kernels = _kernels(cols.dtype)
     if kernels is not None:
         out = xp.empty((C, N, Hp * Wp), dtype=cols.dtype)
         kernels.col2im_wide(xp.ascontiguousarray(cols), dh, dw, Wp, length, out)
@@ -229,9 +229,9 @@ def _col2im_wide(cols, padded_hw, dilation, out_w):
     return out.reshape(C, N, Hp, Wp)
 
 
-def _kernels():
-    """The compiled im2col/col2im (``_conv_numba``), or None (NumPy path)."""
-    return compiled.load("_conv_numba", _warm_up) if xp is numpy else None
+def _kernels(dtype):
+    """The compiled im2col/col2im (``_conv_numba``) for arrays of ``dtype``, or None (NumPy path)."""
+    return compiled.load("_conv_numba", _warm_up) if xp is numpy and compiled.compiles_for(dtype) else None
 
 
 def _warm_up(module):

@@ -300,3 +300,13 @@ def test_conv_transpose2d_compiled_columns_equal_numpy_path(monkeypatch, rng, st
                                                   padding=1, dilation=dilation)
     for compiled_result, numpy_result in zip(*results):
         np.testing.assert_array_equal(compiled_result, numpy_result)
+
+
+def test_conv2d_float16_takes_the_numpy_path(monkeypatch, rng):
+    """numba has no float16 arithmetic: with the kernels on, float16 still runs (on the NumPy path)."""
+    x = rng.standard_normal((2, 3, 6, 5)).astype(np.float16)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float16)
+    results = _gradients_with_and_without_kernels(monkeypatch, conv2d, (x, w), padding=1)
+    for compiled_result, numpy_result in zip(*results):
+        assert compiled_result.dtype == np.float16
+        np.testing.assert_array_equal(compiled_result, numpy_result)

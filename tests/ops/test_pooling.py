@@ -151,7 +151,7 @@ def test_max_pool2d_needs_floats():
 
 @pytest.mark.parametrize("channels_first", [False, True])
 @pytest.mark.parametrize("shape, padding", [((3, 4, 8, 8), 0), ((3, 4, 9, 7), 0), ((2, 3, 7, 8), 1)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])  # float16: NumPy path both times
 def test_max_pool_2x2_compiled_equals_numpy_path(monkeypatch, channels_first, shape, padding, dtype):
     """The compiled 2x2 max-pool kernels (numba) give the NumPy path's outputs and gradients bit for
     bit, ties included (values rounded to a few levels, so windows often hold several maxima), odd
