@@ -43,10 +43,12 @@ def relu(x):
     x = as_tensor(x)
     # against an array of zeros rather than the scalar 0: NumPy (2.x) takes its SIMD loop only
     # for two arrays, which makes this 2-3x faster on large inputs (see benchmarks/ops.py). The
-    # zeros take x's memory layout (zeros_like), so the result keeps it too: a channels-first
-    # conv2d output stays channels-first for the pooling after it, and this op's backward then
-    # multiplies arrays of one layout (with mixed layouts both passes ran about 2x slower)
-    out = xp.maximum(x.data, xp.zeros_like(x.data))
+    # zeros take x's memory layout, so the result keeps it too: a channels-first conv2d output
+    # stays channels-first for the pooling after it, and this op's backward then multiplies arrays
+    # of one layout (with mixed layouts both passes ran about 2x slower). zeros_like fills an
+    # empty array, slower than zeros' calloc (10 against 7.5 us at 128x256): only where needed
+    zeros = xp.zeros(x.shape, x.dtype) if x.data.flags.c_contiguous else xp.zeros_like(x.data)
+    out = xp.maximum(x.data, zeros)
 
     # d relu(x)/dx = 1 where x > 0, else 0 (a float mask multiplies faster than a boolean one)
     def backward(g):
