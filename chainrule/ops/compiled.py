@@ -9,8 +9,8 @@ cache), so that a failure shows at once: a broken numba install gives one warnin
 path, never a failed training step.
 
 Ops with compiled kernels: the LSTM step (``lstm_kernels``, ``_lstm_numba``), 2x2, stride-2 max
-pooling (``pooling``, ``_pool_numba``) and the stride-1 im2col/col2im of conv2d (``conv``,
-``_conv_numba``).
+pooling (``pooling``, ``_pool_numba``) and the im2col/col2im of conv2d (``conv``, ``_conv_numba``);
+and the Adam update (``chainrule.optim.adam``, ``chainrule.optim._adam_numba``).
 """
 
 import importlib
@@ -23,6 +23,7 @@ import numpy
 ENABLED = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
 
 _loaded = {}  # module name -> module, or False when it cannot be used
+_lock = threading.Lock()
 _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 
@@ -30,18 +31,19 @@ def compiles_for(dtype):
     """Whether the kernels take arrays of ``dtype``: float32 and float64 (numba has no float16
     arithmetic, and other dtypes keep the NumPy path's exact behaviour)."""
     return dtype in _KERNEL_DTYPES
-_lock = threading.Lock()
 
 
-def load(name, warm_up):
-    """The kernel module ``chainrule.ops.<name>``, compiled by ``warm_up(module)`` on first use;
-    ``None`` when the kernels are turned off, numba is missing, or compiling fails."""
+def load(name, warm_up, package=__package__):
+    """The kernel module ``<package>.<name>`` (by default ``chainrule.ops.<name>``), compiled by
+    ``warm_up(module)`` on first use; ``None`` when the kernels are turned off, numba is missing, or
+    compiling fails."""
     if not ENABLED:
         return None
+    name = f"{package}.{name}"
     with _lock:
         if name not in _loaded:
             try:
-                module = importlib.import_module(f"{__package__}.{name}")
+                module = importlib.import_module(name)
                 warm_up(module)
             except ImportError:
                 module = False

@@ -1,6 +1,9 @@
 """Adam (L2 weight decay, optional AMSGrad) and AdamW (decoupled weight decay), PyTorch's rules."""
 
+import numpy
+
 from ..backend import xp
+from ..ops import compiled
 from .optimizer import (
     Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
 )
@@ -56,8 +59,13 @@ class Adam(Optimizer):
                 p *= 1.0 - lr * weight_decay
         else:
             g = _l2_decayed(p, g, weight_decay, s1)
-        _running_average_(m, g, beta1, s2)  # m = beta1·m + (1 - beta1)·g
-        _running_square_average_(v, g, beta2, s2)  # v = beta2·v + (1 - beta2)·g²
+        kernels = _kernels(p.dtype)
+        scalar = p.dtype.type  # the kernels' arithmetic stays in the buffers' dtype
+        if kernels is not None:
+            kernels.moments(g, m, v, scalar(1.0 - beta1), scalar(beta2), scalar(1.0 - beta2))
+        else:
+            _running_average_(m, g, beta1, s2)  # m = beta1·m + (1 - beta1)·g
+            _running_square_average_(v, g, beta2, s2)  # v = beta2·v + (1 - beta2)·g²
         if group["amsgrad"]:
             vmax = state["max_exp_avg_sq"]
             xp.maximum(vmax, v, out=vmax)
@@ -66,11 +74,28 @@ class Adam(Optimizer):
         bias2_sqrt = (1.0 - beta2**step) ** 0.5
         # p -= step_size * m / (sqrt(v) / bias2_sqrt + eps)
         #    = (step_size * bias2_sqrt) * m / (sqrt(v) + eps * bias2_sqrt): one pass (a division) fewer
+        if kernels is not None:
+            kernels.apply(p, m, v, scalar(step_size * bias2_sqrt), scalar(eps * bias2_sqrt))
+            return
         xp.sqrt(v, out=s2)
         s2 += eps * bias2_sqrt
         xp.divide(m, s2, out=s2)
         s2 *= step_size * bias2_sqrt
         p -= s2
+
+
+def _kernels(dtype):
+    """The compiled Adam update (``_adam_numba``) for buffers of ``dtype``, or None (NumPy path)."""
+    if xp is not numpy or not compiled.compiles_for(dtype):
+        return None
+    return compiled.load("_adam_numba", _warm_up, package=__package__)
+
+
+def _warm_up(module):
+    """Compile the kernels for float32 buffers (float64 compiles at its first use)."""
+    a, one = numpy.zeros(1, numpy.float32), numpy.float32(1)
+    module.moments(a, a.copy(), a.copy(), one, one, one)
+    module.apply(a, a.copy(), a.copy(), one, one)
 
 
 class AdamW(Adam):
