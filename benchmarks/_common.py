@@ -198,6 +198,47 @@ def run_child(module, args, timeout=900):
         return {"error": f"unexpected output: {lines[-1][:200]}"}
 
 
+class Worker:
+    """One benchmark peer in its own process, ``python -m benchmarks.<module> <args>``, driven over stdin:
+    the parent writes one command per line and reads one JSON line back (the modules' worker modes).
+    The first line a worker prints says it is ready."""
+
+    def __init__(self, name, module, args, env=None):
+        self.name = name
+        env = dict(os.environ if env is None else env)
+        env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"benchmarks.{module}", *args],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.ready = self.ask(None)  # the worker's first line: it is ready (and may say more)
+
+    def ask(self, command):
+        """Send ``command`` (None: send nothing) and return the worker's next JSON line."""
+        if command is not None:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            error = self.process.stderr.read().strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"{self.name} worker died: {error[0][:200]}")
+        return json.loads(line)
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+def rotations(items, rounds):
+    """``rounds`` round-robin passes over ``items``, the starting item rotating: the order in which
+    interleaved peers take their turns."""
+    items = list(items)
+    for r in range(rounds):
+        k = r % len(items) if items else 0
+        yield items[k:] + items[:k]
+
+
 def peak_rss_mb():
     """Peak resident set size of this process so far, in MB.
 

