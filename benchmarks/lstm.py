@@ -1,7 +1,9 @@
 """LSTM training throughput: chainrule against PyTorch CPU, same model, same data, same thread count.
 
-    python -m benchmarks.lstm [--quick] [--threads N]       # the table: 1 thread, then all BLAS threads
+    python -m benchmarks.lstm [--quick] [--threads N] [--cell gru]  # the table: 1 thread, then all BLAS threads
     python -m benchmarks.lstm --rss chainrule|torch [--numpy-path]  # child mode: a few steps, prints peak RSS
+
+``--cell gru`` measures the same model with a GRU layer in place of the LSTM (both peers).
 
 Model: one LSTM layer (input 32, hidden 128) over sequences of 50 steps, batch 32, float32; the
 last step's output -> Linear(128, 10) -> cross-entropy; Adam (lr 1e-3). One training step =
@@ -56,7 +58,7 @@ def make_data(batches, seed=SEED):
 class ChainruleLSTM:
     name = "chainrule"
 
-    def __init__(self, data, numpy_path=False):
+    def __init__(self, data, numpy_path=False, cell="lstm"):
         from chainrule import nn
         from chainrule.ops import compiled
         from chainrule.ops.loss import cross_entropy
@@ -66,7 +68,7 @@ class ChainruleLSTM:
         self.compiled, self.numpy_path = compiled, numpy_path
         if numpy_path:
             self.name = "chainrule (NumPy path)"
-        self.lstm = nn.LSTM(INPUT, HIDDEN, batch_first=True, seed=SEED)
+        self.lstm = (nn.GRU if cell == "gru" else nn.LSTM)(INPUT, HIDDEN, batch_first=True, seed=SEED)
         self.head = nn.Linear(HIDDEN, CLASSES, seed=SEED + 1)
         self.params = list(self.lstm.parameters()) + list(self.head.parameters())
         self.optimizer = Adam(self.params, lr=LR)
@@ -81,25 +83,25 @@ class ChainruleLSTM:
         x, y = self.x[self.i % len(self.x)], self.y[self.i % len(self.y)]
         self.i += 1
         enabled = self.compiled.ENABLED
-        self.compiled.ENABLED = enabled and not self.numpy_path
+        self.compiled.ENABLED = enabled and not self.numpy_path  # the NumPy-path peer: no kernel at all
         try:
             output, _ = self.lstm(x)
             loss = self.cross_entropy(self.head(self.last_step(output, batch_first=True)), y)
             self.optimizer.zero_grad()
             loss.backward()
+            self.optimizer.step()
         finally:
             self.compiled.ENABLED = enabled
-        self.optimizer.step()
         return loss.item()
 
 
-def kernels_in_use():
-    """What runs the LSTM cell's element-wise work: 'numba X.Y' or why the NumPy path does."""
-    from chainrule.ops import compiled, lstm_kernels
+def kernels_in_use(cell="lstm"):
+    """What runs the cell's element-wise work: 'numba X.Y' or why the NumPy path does."""
+    from chainrule.ops import compiled, recurrent_kernels
 
     if not compiled.ENABLED:
         return "NumPy path (CHAINRULE_NUMBA=0)"
-    if lstm_kernels.kernels() is None:
+    if getattr(recurrent_kernels, cell)() is None:
         return "NumPy path (numba not installed)"
     import numba
 
@@ -109,11 +111,11 @@ def kernels_in_use():
 class TorchLSTM:
     name = "torch"
 
-    def __init__(self, data, torch, weights=None):
+    def __init__(self, data, torch, weights=None, cell="lstm"):
         self.torch = torch
         self.x = torch.from_numpy(data[0])
         self.y = torch.from_numpy(data[1])
-        self.lstm = torch.nn.LSTM(INPUT, HIDDEN, batch_first=True)
+        self.lstm = (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(INPUT, HIDDEN, batch_first=True)
         self.head = torch.nn.Linear(HIDDEN, CLASSES)
         if weights is not None:
             self.lstm.load_state_dict({k[5:]: torch.from_numpy(v) for k, v in weights.items() if k.startswith("lstm.")})
@@ -132,24 +134,25 @@ class TorchLSTM:
         return loss.item()
 
 
-def make_peers(data, threads):
-    peers = [ChainruleLSTM(data)]
-    if kernels_in_use().startswith("compiled"):
-        peers.append(ChainruleLSTM(data, numpy_path=True))
+def make_peers(data, threads, cell="lstm"):
+    peers = [ChainruleLSTM(data, cell=cell)]
+    if kernels_in_use(cell).startswith("compiled"):
+        peers.append(ChainruleLSTM(data, numpy_path=True, cell=cell))
     torch = import_torch(threads)
     missing = {}
     if torch is None:
         missing["torch"] = "not installed"
     else:
-        peers.append(TorchLSTM(data, torch, peers[0].weights()))
+        peers.append(TorchLSTM(data, torch, peers[0].weights(), cell=cell))
     return peers, missing
 
 
-def rows(quick=False, threads=1):
-    """Rows for the suite: training throughput (sequences/s) with the default LSTM op and with its
-    NumPy path alone, the final losses, peak memory."""
+def rows(quick=False, threads=1, cell="lstm"):
+    """Rows for the suite: training throughput (sequences/s) with the default LSTM (or GRU) op and
+    with its NumPy path alone, the final losses, peak memory."""
     data = make_data(8)
-    peers, missing = make_peers(data, threads)
+    peers, missing = make_peers(data, threads, cell)
+    title = cell.upper()
     steps_per_block = 5 if quick else 10
     blocks = 3 if quick else 15
 
@@ -163,12 +166,12 @@ def rows(quick=False, threads=1):
     times = interleaved([block(p) for p in peers], repeats=blocks, warmup=1, threads=threads)
     throughput = {peer.name: steps_per_block * BATCH / median(t) for peer, t in zip(peers, times)}
     samples = {peer.name: [round(steps_per_block * BATCH / s, 1) for s in t] for peer, t in zip(peers, times)}
-    detail = (f"LSTM {INPUT}->{HIDDEN}, {SEQ} steps, batch {BATCH}, last step -> Linear({HIDDEN}, {CLASSES}) -> "
+    detail = (f"{title} {INPUT}->{HIDDEN}, {SEQ} steps, batch {BATCH}, last step -> Linear({HIDDEN}, {CLASSES}) -> "
               f"cross-entropy, Adam, float32; {threads} thread(s); median of {blocks} interleaved blocks of "
-              f"{steps_per_block} steps; {kernels_in_use()}")
+              f"{steps_per_block} steps; {kernels_in_use(cell)}")
     rows_out = []
-    for label, ours, note in [("LSTM training", "chainrule", detail),
-                              ("LSTM training, NumPy path only", "chainrule (NumPy path)",
+    for label, ours, note in [(f"{title} training", "chainrule", detail),
+                              (f"{title} training, NumPy path only", "chainrule (NumPy path)",
                                "the same run, the compiled kernels turned off for this peer (as without numba)")]:
         if ours not in throughput:
             continue
@@ -178,15 +181,15 @@ def rows(quick=False, threads=1):
         rows_out.append({"name": label, "unit": "sequences/s", "better": "higher", "detail": note,
                          "values": values, "missing": dict(missing),
                          "samples": {"chainrule": samples[ours], **({"torch": samples["torch"]} if "torch" in samples else {})}})
-    loss = {"name": "LSTM loss after the timed steps", "unit": "", "better": "agreement",
+    loss = {"name": f"{title} loss after the timed steps", "unit": "", "better": "agreement",
             "detail": "same initial weights and batches", "values": {}, "missing": dict(missing)}
     for peer in peers:
         if peer.name in ("chainrule", "torch"):
             loss["values"][peer.name] = peer.step()
-    memory = {"name": "LSTM training peak memory", "unit": "MB (RSS)", "better": "lower",
+    memory = {"name": f"{title} training peak memory", "unit": "MB (RSS)", "better": "lower",
               "detail": "fresh process: import, build, 20 training steps (with numba: its compiler too)",
               "values": {}, "missing": dict(missing)}
-    memory_numpy = {"name": "LSTM training peak memory, NumPy path only", "unit": "MB (RSS)", "better": "lower",
+    memory_numpy = {"name": f"{title} training peak memory, NumPy path only", "unit": "MB (RSS)", "better": "lower",
                     "detail": "the same, the compiled kernels turned off", "values": {}, "missing": dict(missing)}
     children = [(memory, "chainrule", []), (memory, "torch", []), (memory_numpy, "torch", [])]
     if len(rows_out) > 1:
@@ -198,7 +201,7 @@ def rows(quick=False, threads=1):
             if "torch" in memory["values"]:
                 row["values"]["torch"] = memory["values"]["torch"]
             continue
-        child = run_child("lstm", ["--rss", name, "--threads", str(threads), *extra])
+        child = run_child("lstm", ["--rss", name, "--threads", str(threads), "--cell", cell, *extra])
         if "error" in child:
             row["missing"][name] = child["error"]
         else:
@@ -207,14 +210,14 @@ def rows(quick=False, threads=1):
     return rows_out + [loss] + memory_rows
 
 
-def rss_child(peer, threads, numpy_path=False):
+def rss_child(peer, threads, numpy_path=False, cell="lstm"):
     """Child mode: build one peer, train 20 steps, report the process's peak RSS (MB)."""
     data = make_data(4)
     if peer == "chainrule" and numpy_path:
         from chainrule.ops import compiled
 
         compiled.ENABLED = False  # numba is then never imported
-    model = ChainruleLSTM(data) if peer == "chainrule" else TorchLSTM(data, import_torch(threads))
+    model = ChainruleLSTM(data, cell=cell) if peer == "chainrule" else TorchLSTM(data, import_torch(threads), cell=cell)
     for _ in range(20):
         model.step()
     emit({"peak_rss_mb": peak_rss_mb()})
@@ -241,11 +244,12 @@ def main(argv=None):
                         help="thread count for both peers (default: 1 and then all the BLAS threads)")
     parser.add_argument("--rss", choices=PEERS, help="child mode: a few training steps, print peak RSS")
     parser.add_argument("--numpy-path", action="store_true", help="child mode: the LSTM op's NumPy path only")
+    parser.add_argument("--cell", choices=("lstm", "gru"), default="lstm", help="the recurrent layer measured")
     args = parser.parse_args(argv)
     from ._common import blas_threads, limit_blas_threads, machine_info, use_threads
 
     if args.rss:
-        rss_child(args.rss, use_threads(args.threads), args.numpy_path)
+        rss_child(args.rss, use_threads(args.threads), args.numpy_path, args.cell)
         return
     counts = [args.threads] if args.threads else sorted({1, blas_threads()})
     info = machine_info()
@@ -253,7 +257,7 @@ def main(argv=None):
           f"numpy {info['numpy']} ({info['blas']}), torch {info['torch']}")
     for threads in counts:
         limit_blas_threads(threads)
-        print_table(rows(args.quick, threads), threads)
+        print_table(rows(args.quick, threads, args.cell), threads)
 
 
 if __name__ == "__main__":

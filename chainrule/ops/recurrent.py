@@ -36,7 +36,7 @@ import numpy
 from ..backend import xp
 from ..function import is_grad_enabled
 from ..tensor import Tensor, as_tensor, result
-from . import lstm_kernels
+from . import recurrent_kernels
 from .threads import loop_threads
 
 __all__ = ["rnn", "lstm", "gru", "last_step"]
@@ -469,7 +469,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     K = _WORKSPACE.take(G.shape, dtype) if with_factors else None
     Kc = _WORKSPACE.take(tanh_c.shape, dtype) if with_factors else None
     # the compiled kernels (numba, optional) do a step's element-wise work in one pass
-    fused = lstm_kernels.kernels() if dtype == numpy.float32 and xp is numpy else None
+    fused = recurrent_kernels.lstm() if dtype == numpy.float32 and xp is numpy else None
     ig = xp.empty((H, B), dtype=dtype)
     with loop_threads.loop(("lstm", W.shape, B, dtype.str, bool(fused)), T):  # BLAS threads: chainrule.ops.threads
         for t in walk.steps:
@@ -610,7 +610,11 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     hs[walk.first] = _initial_state(h0, B, H, dtype, walk)
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
-    with numpy.errstate(over="ignore"), loop_threads.loop(("gru", w_hh.shape, B, dtype.str), T):  # see _gate_scale
+    # the compiled kernels (numba, optional) do a step's element-wise work in one pass
+    fused = recurrent_kernels.gru() if dtype == numpy.float32 and xp is numpy else None
+    if fused:
+        b_hh_step = xp.zeros((3, H), dtype=dtype) if b_hh_scaled is None else xp.ascontiguousarray(b_hh_scaled)
+    with numpy.errstate(over="ignore"), loop_threads.loop(("gru", w_hh.shape, B, dtype.str, bool(fused)), T):  # see _gate_scale
         for t in walk.steps:
             n = walk.active[t]
             p, q = walk.slots(t)
@@ -618,6 +622,9 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
                 hs[q, n:] = hs[p, n:]
             hw = HW[t, :n]
             xp.matmul(hs[p, :n], w_hh_scaled_t, out=hw.reshape(n, 3 * H))
+            if fused:
+                fused[0](G[t, :n], hw, b_hh_step, hs[p, :n], hs[q, :n])
+                continue
             if b_hh_scaled is not None:
                 hw += b_hh_scaled
             a = G[t, :n]
@@ -666,7 +673,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
         dh = walk.state_buffer(g_h, B, H, dtype)
         tmp = xp.empty((B, H), dtype=dtype)
         w = w_hh.data
-        with loop_threads.loop(("gru backward", w.shape, B, dtype.str), T):
+        with loop_threads.loop(("gru backward", w.shape, B, dtype.str, bool(fused)), T):
             for t in reversed(walk.steps):
                 n = walk.active[t]
                 dh_t = dh[:n]
@@ -675,12 +682,18 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
                 if recorder is not None:
                     recorder(t, _norm(dh_t))
                 d = dH[t, :n]
-                xp.multiply(dh_t[:, None, :], K[t, :n], out=d)  # [da_r, da_z, da_n]
-                dXn[t, :n] = d[:, 2]
-                d[:, 2] *= r[t, :n]  # d(hn) = da_n·r
+                if fused:
+                    fused[1](dh_t, K[t, :n], G[t, :n], d, dXn[t, :n])
+                else:
+                    xp.multiply(dh_t[:, None, :], K[t, :n], out=d)  # [da_r, da_z, da_n]
+                    dXn[t, :n] = d[:, 2]
+                    d[:, 2] *= r[t, :n]  # d(hn) = da_n·r
                 xp.matmul(d.reshape(n, 3 * H), w, out=tmp[:n])
-                dh_t *= z[t, :n]
-                dh_t += tmp[:n]
+                if fused:
+                    fused[2](dh_t, G[t, :n], tmp[:n])
+                else:
+                    dh_t *= z[t, :n]
+                    dh_t += tmp[:n]
 
         flat_h = dH.reshape(T * B, 3 * H)
         dX = _WORKSPACE.take(dH.shape, dtype)

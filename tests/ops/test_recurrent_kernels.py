@@ -1,5 +1,5 @@
-"""Compiled LSTM step kernels (chainrule/ops/lstm_kernels.py): the tanh they use, and that the LSTM op
-gives the same outputs and gradients with them as with its NumPy path."""
+"""Compiled LSTM and GRU step kernels (chainrule/ops/recurrent_kernels.py): the tanh they use, and that the
+ops give the same outputs and gradients with them as with their NumPy paths."""
 
 import math
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from chainrule import Tensor, no_grad
-from chainrule.ops import compiled, lstm_kernels
-from chainrule.ops.recurrent import lstm
+from chainrule.ops import compiled, recurrent_kernels
+from chainrule.ops.recurrent import gru, lstm
 
 
 def _continued_fraction_tanh(x, depth):
@@ -19,19 +19,19 @@ def _continued_fraction_tanh(x, depth):
 
 
 def test_tanh_coefficients_are_the_continued_fraction():
-    P, Q = lstm_kernels._tanh_coefficients()
+    P, Q = recurrent_kernels._tanh_coefficients()
     assert Q[0] == 1.0
     for x in np.linspace(-9, 9, 37):
         z = x * x
         rational = x * sum(c * z**k for k, c in enumerate(P)) / sum(c * z**k for k, c in enumerate(Q))
-        assert rational == pytest.approx(_continued_fraction_tanh(x, lstm_kernels.TANH_DEPTH), rel=1e-12, abs=1e-15)
+        assert rational == pytest.approx(_continued_fraction_tanh(x, recurrent_kernels.TANH_DEPTH), rel=1e-12, abs=1e-15)
         assert rational == pytest.approx(math.tanh(x), abs=1e-7)  # the cut is deep enough
 
 
 @pytest.fixture
 def kernels():
     pytest.importorskip("numba")
-    compiled = lstm_kernels.kernels()
+    compiled = recurrent_kernels.lstm()
     if compiled is None:
         pytest.skip("the compiled kernels are turned off (CHAINRULE_NUMBA=0)")
     return compiled
@@ -91,18 +91,77 @@ def test_lstm_with_kernels_matches_numpy_path(kernels, monkeypatch, reverse, len
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6, err_msg=name)
 
 
-def test_float64_never_uses_the_kernels(monkeypatch):
+@pytest.fixture
+def gru_kernels():
+    pytest.importorskip("numba")
+    compiled = recurrent_kernels.gru()
+    if compiled is None:
+        pytest.skip("the compiled kernels are turned off (CHAINRULE_NUMBA=0)")
+    return compiled
+
+
+@pytest.mark.parametrize("with_biases", [True, False])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [6, 2, 5, 1, 6]])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_gru_with_kernels_matches_numpy_path(gru_kernels, monkeypatch, with_biases, reverse, lengths, batch_first):
+    T, B, I, H = 6, 5, 4, 7
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((B, T, I) if batch_first else (T, B, I)),
+              rng.standard_normal((3 * H, I)), rng.standard_normal((3 * H, H)),
+              rng.standard_normal(3 * H) * 0.3, rng.standard_normal(3 * H) * 0.3, rng.standard_normal((B, H))]
+    arrays = [a.astype(np.float32) for a in arrays]
+    if not with_biases:
+        arrays[3] = arrays[4] = None
+    weights = [rng.standard_normal(s).astype(np.float32) for s in [(B, T, H) if batch_first else (T, B, H), (B, H)]]
+
+    def run():
+        tensors = [None if a is None else Tensor(a.copy(), requires_grad=True) for a in arrays]
+        outs = gru(*tensors, lengths=lengths, reverse=reverse, batch_first=batch_first)
+        sum((o * Tensor(w)).sum() for o, w in zip(outs, weights)).backward()
+        with no_grad():
+            inference = gru(*arrays, lengths=lengths, reverse=reverse, batch_first=batch_first)
+        return [o.data for o in outs] + [o.data for o in inference] + [None if t is None else t.grad for t in tensors]
+
+    fused, plain = _fused_and_numpy(monkeypatch, run)
+    for name, a, b in zip(["output", "h_n"] * 2 + ["x", "w_ih", "w_hh", "b_ih", "b_hh", "h0"], fused, plain):
+        if b is None:
+            assert a is None, name
+            continue
+        # the weight gradients sum T·B products of O(1) terms: float32 rounding reaches a few 1e-6
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_gru_nan_goes_through_as_on_the_numpy_path(gru_kernels, monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    w_ih = rng.standard_normal((6, 3)).astype(np.float32)
+    w_hh = rng.standard_normal((6, 2)).astype(np.float32)
+    w_hh[2, 1] = np.nan  # the update gate of unit 0
+
+    def run():
+        return [o.data for o in gru(x, w_ih, w_hh)]
+
+    fused, plain = _fused_and_numpy(monkeypatch, run)
+    for a, b in zip(fused, plain):
+        assert np.isnan(b).any()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+
+
+@pytest.mark.parametrize("op, gates, kernels", [(lstm, 4, "lstm"), (gru, 3, "gru")])
+def test_float64_never_uses_the_kernels(monkeypatch, op, gates, kernels):
     """The kernels are float32 only: float64 (gradcheck's precision) stays on the exact NumPy path."""
     calls = []
-    monkeypatch.setattr(lstm_kernels, "kernels", lambda: calls.append(1))
-    arrays = [np.ones((2, 1, 1)), np.ones((4, 1)), np.ones((4, 1))]
-    lstm(*arrays)
+    monkeypatch.setattr(recurrent_kernels, kernels, lambda: calls.append(1))
+    arrays = [np.ones((2, 1, 1)), np.ones((gates, 1)), np.ones((gates, 1))]
+    op(*arrays)
     assert calls == []
 
 
 def test_turned_off_gives_none(monkeypatch):
     monkeypatch.setattr(compiled, "ENABLED", False)
-    assert lstm_kernels.kernels() is None
+    assert recurrent_kernels.lstm() is None
+    assert recurrent_kernels.gru() is None
 
 
 def test_nan_goes_through_as_on_the_numpy_path(kernels, monkeypatch):
