@@ -624,20 +624,20 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
             xp.matmul(hs[p, :n], w_hh_scaled_t, out=hw.reshape(n, 3 * H))
             if fused:
                 fused[0](G[t, :n], hw, b_hh_step, hs[p, :n], hs[q, :n])
-                continue
-            if b_hh_scaled is not None:
-                hw += b_hh_scaled
-            a = G[t, :n]
-            rz = a[:, :2]
-            rz += hw[:, :2]
-            _sigmoid_(rz)  # r, z
-            xp.multiply(a[:, 0], hw[:, 2], out=rh[:n])
-            a[:, 2] += rh[:n]
-            xp.tanh(a[:, 2], out=a[:, 2])  # n = tanh(W_in x + b_in + r·(W_hn h + b_hn))
-            h = hs[q, :n]
-            xp.subtract(hs[p, :n], a[:, 2], out=h)
-            h *= a[:, 1]
-            h += a[:, 2]  # h' = n + z·(h - n)
+            else:
+                if b_hh_scaled is not None:
+                    hw += b_hh_scaled
+                a = G[t, :n]
+                rz = a[:, :2]
+                rz += hw[:, :2]
+                _sigmoid_(rz)  # r, z
+                xp.multiply(a[:, 0], hw[:, 2], out=rh[:n])
+                a[:, 2] += rh[:n]
+                xp.tanh(a[:, 2], out=a[:, 2])  # n = tanh(W_in x + b_in + r·(W_hn h + b_hn))
+                h = hs[q, :n]
+                xp.subtract(hs[p, :n], a[:, 2], out=h)
+                h *= a[:, 1]
+                h += a[:, 2]  # h' = n + z·(h - n)
 
     output = walk.sequence_out(walk.history_after(hs), batch_first)
     h_n = walk.state_out(hs[walk.last])
