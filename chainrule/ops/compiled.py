@@ -3,11 +3,12 @@
 An op with a compiled kernel keeps its NumPy path, which runs when numba is not installed, when
 ``CHAINRULE_NUMBA=0`` is set, or while ``chainrule.ops.compiled.ENABLED`` is False. The kernels
 live in modules named ``_*_numba`` (in ``chainrule.ops``, and ``chainrule.optim`` for Adam's),
-which import numba and so are imported only
-here, at the first call that wants one. ``load`` compiles them then, for the argument types the
-op passes (a few seconds the first time, about a second when numba finds them in its on-disk
-cache), so that a failure shows at once: a broken numba install gives one warning and the NumPy
-path, never a failed training step.
+which import numba and so are imported only here, at the first call that wants one. ``load``
+compiles them then, for the argument types the op passes (a few seconds the first time, about a
+second when numba finds them in its on-disk cache), so that a failure shows at once: a broken numba
+install gives one warning and the NumPy path, never a failed training step. Kernels take float32
+and float64 arrays only (``compiles_for``). Loading numba and its compiler costs about 115 MB of
+memory, once per process.
 
 Ops with compiled kernels: the LSTM and GRU steps (``recurrent_kernels``, ``_lstm_numba``,
 ``_gru_numba``, their tanh in ``_tanh_numba``), 2x2, stride-2 max pooling (``pooling``,
