@@ -101,7 +101,7 @@ def kernels_in_use(cell="lstm"):
 
     if not compiled.ENABLED:
         return "NumPy path (CHAINRULE_NUMBA=0)"
-    if getattr(recurrent_kernels, cell)() is None:
+    if getattr(recurrent_kernels, cell)(numpy.float32) is None:
         return "NumPy path (numba not installed)"
     import numba
 

@@ -6,9 +6,9 @@ live in modules named ``_*_numba`` (in ``chainrule.ops``, and ``chainrule.optim`
 which import numba and so are imported only here, at the first call that wants one. ``load``
 compiles them then, for the argument types the op passes (a few seconds the first time, about a
 second when numba finds them in its on-disk cache), so that a failure shows at once: a broken numba
-install gives one warning and the NumPy path, never a failed training step. Kernels take float32
-and float64 arrays only (``compiles_for``). Loading numba and its compiler costs about 115 MB of
-memory, once per process.
+install gives one warning and the NumPy path, never a failed training step. Kernels take NumPy
+float32 and float64 arrays only (``load`` checks). Loading numba and its compiler costs about 115 MB
+of memory, once per process.
 
 Ops with compiled kernels: the LSTM and GRU steps (``recurrent_kernels``, ``_lstm_numba``,
 ``_gru_numba``, their tanh in ``_tanh_numba``), 2x2, stride-2 max pooling (``pooling``,
@@ -23,24 +23,21 @@ import warnings
 
 import numpy
 
+from ..backend import xp
+
 ENABLED = os.environ.get("CHAINRULE_NUMBA", "1") != "0"
 
 _loaded = {}  # module name -> module, or False when it cannot be used
 _lock = threading.Lock()
+# numba has no float16 arithmetic, and other dtypes keep the NumPy path's exact behaviour
 _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 
-def compiles_for(dtype):
-    """Whether the kernels take arrays of ``dtype``: float32 and float64 (numba has no float16
-    arithmetic, and other dtypes keep the NumPy path's exact behaviour)."""
-    return dtype in _KERNEL_DTYPES
-
-
-def load(name, warm_up, package=__package__):
-    """The kernel module ``<package>.<name>`` (by default ``chainrule.ops.<name>``), compiled by
-    ``warm_up(module)`` on first use; ``None`` when the kernels are turned off, numba is missing, or
-    compiling fails."""
-    if not ENABLED:
+def load(name, warm_up, dtype, package=__package__):
+    """The kernel module ``<package>.<name>`` (by default ``chainrule.ops.<name>``) for an op on
+    arrays of ``dtype``, compiled by ``warm_up(module)`` on first use; ``None`` when the kernels are
+    turned off, the arrays are not NumPy float32 or float64, numba is missing, or compiling fails."""
+    if not ENABLED or xp is not numpy or numpy.dtype(dtype) not in _KERNEL_DTYPES:
         return None
     name = f"{package}.{name}"
     with _lock:

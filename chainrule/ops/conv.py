@@ -231,7 +231,7 @@ def _col2im_wide(cols, padded_hw, dilation, out_w):
 
 def _kernels(dtype):
     """The compiled im2col/col2im (``_conv_numba``) for arrays of ``dtype``, or None (NumPy path)."""
-    return compiled.load("_conv_numba", _warm_up) if xp is numpy and compiled.compiles_for(dtype) else None
+    return compiled.load("_conv_numba", _warm_up, dtype)
 
 
 def _warm_up(module):

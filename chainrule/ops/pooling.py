@@ -93,8 +93,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     out_shape = x.shape[:2] + out_hw
     windows = _offsets(kernel, stride, out_hw)
     kernels = None
-    if kernel == (2, 2) and stride == (2, 2) and xp is numpy and compiled.compiles_for(x.dtype):
-        kernels = compiled.load("_pool_numba", _warm_up)
+    if kernel == (2, 2) and stride == (2, 2):
+        kernels = compiled.load("_pool_numba", _warm_up, x.dtype)
     if kernels is not None:
         out, argmax = _max_pool_2x2_compiled(kernels, xpad, out_shape)
     else:

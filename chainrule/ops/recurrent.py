@@ -469,7 +469,7 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
     K = _WORKSPACE.take(G.shape, dtype) if with_factors else None
     Kc = _WORKSPACE.take(tanh_c.shape, dtype) if with_factors else None
     # the compiled kernels (numba, optional) do a step's element-wise work in one pass
-    fused = recurrent_kernels.lstm() if dtype == numpy.float32 and xp is numpy else None
+    fused = recurrent_kernels.lstm(dtype)
     ig = xp.empty((H, B), dtype=dtype)
     with loop_threads.loop(("lstm", W.shape, B, dtype.str, bool(fused)), T):  # BLAS threads: chainrule.ops.threads
         for t in walk.steps:
@@ -611,7 +611,7 @@ def gru(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, *, lengths=None, reverse=F
     HW = walk.buffer((T, B, 3, H), dtype)  # zeros at padded steps when masked
     rh = xp.empty((B, H), dtype=dtype)
     # the compiled kernels (numba, optional) do a step's element-wise work in one pass
-    fused = recurrent_kernels.gru() if dtype == numpy.float32 and xp is numpy else None
+    fused = recurrent_kernels.gru(dtype)
     if fused:
         b_hh_step = xp.zeros((3, H), dtype=dtype) if b_hh_scaled is None else xp.ascontiguousarray(b_hh_scaled)
     with numpy.errstate(over="ignore"), loop_threads.loop(("gru", w_hh.shape, B, dtype.str, bool(fused)), T):  # see _gate_scale

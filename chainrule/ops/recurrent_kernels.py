@@ -19,7 +19,7 @@ On [-9, 9] (beyond it tanh rounds to ±1 in float32) its float32 error is below 
 float32 tanh: 6e-8); ``tests/ops/test_recurrent_kernels.py`` checks that bound.
 
 The kernels themselves are in ``_lstm_numba`` and ``_gru_numba`` (their tanh in ``_tanh_numba``);
-``lstm()`` and ``gru()`` give ``None`` where numba is not there or turned off (see
+``lstm(dtype)`` and ``gru(dtype)`` give ``None`` where numba is not there or turned off (see
 ``chainrule.ops.compiled``), and the op then uses its NumPy path.
 """
 
@@ -54,15 +54,17 @@ def _tanh_coefficients(depth=TANH_DEPTH):
     return tuple(c / a[0] for c in b), tuple(c / a[0] for c in a)
 
 
-def lstm():
-    """The LSTM's ``(forward, backward)`` compiled step kernels, or ``None`` (see ``chainrule.ops.compiled``)."""
-    module = compiled.load("_lstm_numba", _warm_up_lstm)
+def lstm(dtype):
+    """The LSTM's ``(forward, backward)`` compiled step kernels for arrays of ``dtype``, or ``None``
+    (float32 only: the tanh's constants are float32; see ``chainrule.ops.compiled``)."""
+    module = compiled.load("_lstm_numba", _warm_up_lstm, dtype) if dtype == numpy.float32 else None
     return None if module is None else (module.forward, module.backward)
 
 
-def gru():
-    """The GRU's ``(forward, backward_gates, backward_state)`` compiled step kernels, or ``None``."""
-    module = compiled.load("_gru_numba", _warm_up_gru)
+def gru(dtype):
+    """The GRU's ``(forward, backward_gates, backward_state)`` compiled step kernels, or ``None``
+    (float32 only, as :func:`lstm`)."""
+    module = compiled.load("_gru_numba", _warm_up_gru, dtype) if dtype == numpy.float32 else None
     return None if module is None else (module.forward, module.backward_gates, module.backward_state)
 
 

@@ -86,9 +86,7 @@ class Adam(Optimizer):
 
 def _kernels(dtype):
     """The compiled Adam update (``_adam_numba``) for buffers of ``dtype``, or None (NumPy path)."""
-    if xp is not numpy or not compiled.compiles_for(dtype):
-        return None
-    return compiled.load("_adam_numba", _warm_up, package=__package__)
+    return compiled.load("_adam_numba", _warm_up, dtype, package=__package__)
 
 
 def _warm_up(module):
