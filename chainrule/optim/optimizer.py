@@ -458,4 +458,3 @@ def _running_square_average_(avg, g, beta, scratch):
     xp.multiply(g, g, out=scratch)
     scratch *= 1.0 - beta
     avg += scratch
-
