@@ -48,10 +48,8 @@ def interleaved(fns, repeats, warmup=1, threads=1):
             settle(threads)
             fn()
     times = [[] for _ in fns]
-    order = list(range(len(fns)))
-    for r in range(repeats):
-        rotated = order[r % len(order):] + order[: r % len(order)]
-        for i in rotated:
+    for turn in rotations(range(len(fns)), repeats):
+        for i in turn:
             settle(threads)
             start = time.perf_counter()
             reported = fns[i]()
@@ -198,17 +196,25 @@ def run_child(module, args, timeout=900):
         return {"error": f"unexpected output: {lines[-1][:200]}"}
 
 
+NUMPY_PATH = "chainrule (NumPy path)"
+"""The peer name of chainrule run with its compiled kernels turned off (``CHAINRULE_NUMBA=0``)."""
+
+
 class Worker:
-    """One benchmark peer in its own process, ``python -m benchmarks.<module> <args>``, driven over stdin:
-    the parent writes one command per line and reads one JSON line back (the modules' worker modes).
-    The first line a worker prints says it is ready."""
+    """One benchmark peer in its own process, ``python -m benchmarks.<module> --worker PEER <args>``,
+    driven over stdin: the parent writes one command per line and reads one JSON line back (the
+    modules' worker modes). The first line a worker prints says it is ready. ``name`` is the peer's,
+    or ``NUMPY_PATH``: the chainrule peer in an environment with ``CHAINRULE_NUMBA=0``."""
 
     def __init__(self, name, module, args, env=None):
         self.name = name
         env = dict(os.environ if env is None else env)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        peer = name
+        if name == NUMPY_PATH:
+            peer, env["CHAINRULE_NUMBA"] = "chainrule", "0"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"benchmarks.{module}", *args],
+            [sys.executable, "-m", f"benchmarks.{module}", "--worker", peer, *args],
             cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.ready = self.ask(None)  # the worker's first line: it is ready (and may say more)

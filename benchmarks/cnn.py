@@ -45,11 +45,10 @@ import time
 
 import numpy
 
-from ._common import Worker, emit, import_torch, median, peak_rss_mb, rotations, settle
+from ._common import NUMPY_PATH, Worker, emit, import_torch, median, peak_rss_mb, rotations, settle
 
 BATCH, CLASSES, LR, SEED = 64, 10, 1e-3, 0
 PEERS = ("chainrule", "torch")
-NUMPY_PATH = "chainrule (NumPy path)"  # the chainrule worker run with CHAINRULE_NUMBA=0
 MALLOC_TUNED = {"MALLOC_MMAP_THRESHOLD_": str(64 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)}
 
 
@@ -180,12 +179,8 @@ def measure(quick, threads, tuned_malloc=False, numpy_path=False):
         numpy.savez(data_path, *make_data(16))
         workers = []
         for name in PEERS + ((NUMPY_PATH,) if numpy_path else ()):
-            peer, peer_env = name, env
-            if name == NUMPY_PATH:
-                peer, peer_env = "chainrule", dict(env, CHAINRULE_NUMBA="0")
             try:
-                args = ["--worker", peer, "--threads", str(threads), "--data", data_path]
-                workers.append(Worker(name, "cnn", args, peer_env))
+                workers.append(Worker(name, "cnn", ["--threads", str(threads), "--data", data_path], env))
             except RuntimeError as error:
                 result["missing"][name] = str(error)
         try:

@@ -38,7 +38,7 @@ import argparse
 
 import numpy
 
-from ._common import emit, import_torch, interleaved, median, peak_rss_mb, run_child
+from ._common import NUMPY_PATH, emit, import_torch, interleaved, median, peak_rss_mb, run_child
 
 SEQ, INPUT, HIDDEN, BATCH, CLASSES = 50, 32, 128, 32, 10
 LR = 1e-3
@@ -67,7 +67,7 @@ class ChainruleLSTM:
         self.x, self.y = data
         self.compiled, self.numpy_path = compiled, numpy_path
         if numpy_path:
-            self.name = "chainrule (NumPy path)"
+            self.name = NUMPY_PATH
         self.lstm = (nn.GRU if cell == "gru" else nn.LSTM)(INPUT, HIDDEN, batch_first=True, seed=SEED)
         self.head = nn.Linear(HIDDEN, CLASSES, seed=SEED + 1)
         self.params = list(self.lstm.parameters()) + list(self.head.parameters())
@@ -171,7 +171,7 @@ def rows(quick=False, threads=1, cell="lstm"):
               f"{steps_per_block} steps; {kernels_in_use(cell)}")
     rows_out = []
     for label, ours, note in [(f"{title} training", "chainrule", detail),
-                              (f"{title} training, NumPy path only", "chainrule (NumPy path)",
+                              (f"{title} training, NumPy path only", NUMPY_PATH,
                                "the same run, the compiled kernels turned off for this peer (as without numba)")]:
         if ours not in throughput:
             continue

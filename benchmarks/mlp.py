@@ -40,20 +40,18 @@ runs): the "NumPy path only" rows.
 """
 
 import argparse
-import os
 import sys
 import time
 
 import numpy
 
-from ._common import Worker, emit, import_torch, installed, median, peak_rss_mb, rotations, settle
+from ._common import NUMPY_PATH, Worker, emit, import_torch, installed, median, peak_rss_mb, rotations, settle
 
 LAYERS = (784, 256, 128, 10)
 BATCH = 128
 LR = 1e-3
 SEED = 0
 PEERS = ("chainrule", "torch", "sklearn")
-NUMPY_PATH = "chainrule (NumPy path)"  # a fourth worker: chainrule with CHAINRULE_NUMBA=0
 
 
 # ----------------------------------------------------------------------------- data
@@ -387,9 +385,8 @@ def _one_round(peers, worker_args, epochs, threads, quick):
     workers, results = [], {}
     try:
         for peer in peers:
-            env = dict(os.environ, CHAINRULE_NUMBA="0") if peer == NUMPY_PATH else None
             try:
-                w = Worker(peer, "mlp", ["--worker", "chainrule" if peer == NUMPY_PATH else peer] + worker_args, env)
+                w = Worker(peer, "mlp", worker_args)
             except RuntimeError as error:
                 results[peer] = {"error": str(error)}
                 continue
