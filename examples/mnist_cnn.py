@@ -66,7 +66,7 @@ def train(model, x, y, epochs, batch_size, lr, seed, log=print):
     """Adam with a 5x learning-rate drop for the last fifth of the epochs; random shifts per batch."""
     optimizer = Adam(model.parameters(), lr=lr)
     shift = ImageAugmenter(max_shift=2, seed=seed)
-    loader = DataLoader(x, y, batch_size=batch_size, shuffle=True, seed=seed)
+    loader = DataLoader(x, y=y, batch_size=batch_size, shuffle=True, seed=seed)
     drop_at = epochs - max(1, epochs // 5) if epochs >= 3 else epochs  # no drop in very short runs
     model.train()
     for epoch in range(epochs):

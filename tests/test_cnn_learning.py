@@ -57,7 +57,7 @@ def test_small_cnn_learns_real_mnist_digits():
     model = small_cnn(image_size=28, width=16, seed=0)
     optimizer = Adam(model.parameters(), lr=2e-3)
     shift = ImageAugmenter(max_shift=2, seed=0)  # digits moved by up to 2 pixels, new draws every batch
-    loader = DataLoader(x_train, y_train, batch_size=32, shuffle=True, seed=0)
+    loader = DataLoader(x_train, y=y_train, batch_size=32, shuffle=True, seed=0)
     model.train()
     for epoch in range(6):
         if epoch == 4:

@@ -241,7 +241,7 @@ class Trainer:
                 w_val = _sample_weights(validation_data[2], None, y_val, _num_samples(x_val), self.dtype)
             validation = (x_val, y_val, w_val)
 
-        self.loader = DataLoader(x, y, batch_size=batch_size, shuffle=shuffle, seed=as_generator(seed),
+        self.loader = DataLoader(x, y=y, batch_size=batch_size, shuffle=shuffle, seed=as_generator(seed),
                                  sample_weight=weights)
         if self.optimizer is None:
             self.optimizer = self._build_optimizer()
@@ -363,7 +363,7 @@ class Trainer:
         outputs = []
         try:
             with no_grad():
-                for x_batch, y_batch, *rest in DataLoader(x, y, batch_size=batch_size, sample_weight=weights):
+                for x_batch, y_batch, *rest in DataLoader(x, y=y, batch_size=batch_size, sample_weight=weights):
                     w_batch = rest[0] if rest else None
                     output = self.model(*_as_tensors(x_batch))
                     if self.loss is not None:
