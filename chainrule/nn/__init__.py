@@ -4,7 +4,7 @@ Modelled on ``torch.nn``; every layer can also describe itself as a JSON config
 (``module_to_config``) and be rebuilt from it (``build_module``), as in Keras.
 """
 
-from . import init, models
+from . import init, models, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .config import build_module, module_to_config, register_module, registered_modules
 from .containers import ModuleList, Sequential

@@ -20,11 +20,16 @@ class Adagrad(Optimizer):
     ----------
     params : iterable of Tensor or of dict (parameter groups)
     lr, lr_decay, weight_decay, initial_accumulator_value, eps : float
+    maximize : bool
+        Ascend the objective instead (the gradient is negated first, as in PyTorch).
+    foreach, fused, capturable, differentiable
+        Accepted for PyTorch compatibility; they change nothing (the step is always one bulk update).
     """
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps)
+                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
         super().__init__(params, defaults)
 
     def _validate(self, group):

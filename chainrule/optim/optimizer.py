@@ -217,14 +217,16 @@ class Optimizer:
                 active = pack.sync()
                 state = pack.ensure_state(spec)
                 s1, s2 = pack.scratch
+                # maximize: every rule ascends by descending on -g (PyTorch negates the gradient first)
+                grad = _negated_grad(pack) if group.get("maximize") else pack.grad
                 if active is None and pack.uniform:
                     pack.steps += 1
-                    self._update(group, int(pack.steps[0]), pack.data, pack.grad, state, s1, s2)
+                    self._update(group, int(pack.steps[0]), pack.data, grad, state, s1, s2)
                     continue
                 for lo, hi, i0, i1 in pack.runs(active, self._step_keys(pack.steps)):
                     pack.steps[i0:i1] += 1
                     self._update(
-                        group, int(pack.steps[i0]), pack.data[lo:hi], pack.grad[lo:hi],
+                        group, int(pack.steps[i0]), pack.data[lo:hi], grad[lo:hi],
                         {k: v[lo:hi] for k, v in state.items()}, s1[lo:hi], s2[lo:hi],
                     )
                 pack.refresh_uniform(self._step_keys(pack.steps))
@@ -458,3 +460,18 @@ def _running_square_average_(avg, g, beta, scratch):
     xp.multiply(g, g, out=scratch)
     scratch *= 1.0 - beta
     avg += scratch
+
+
+def _spare(g, scratch):
+    """A buffer the update may overwrite besides ``s2``: ``scratch`` (s1) unless ``g`` lives there
+    (weight decay wrote the gradient into it), else a fresh temporary."""
+    return scratch if g is not scratch else xp.empty_like(scratch)
+
+
+def _negated_grad(pack):
+    """``-pack.grad`` in a buffer of the pack's own (allocated at the first ``maximize`` step)."""
+    negated = getattr(pack, "negated_grad", None)
+    if negated is None or negated.shape != pack.grad.shape:
+        negated = pack.negated_grad = xp.empty_like(pack.grad)
+    xp.negative(pack.grad, out=negated)
+    return negated

@@ -26,12 +26,18 @@ class RMSprop(Optimizer):
     lr, alpha, eps, weight_decay, momentum : float
     centered : bool
         Normalise by an estimate of the gradient's variance instead of its second moment.
+    maximize : bool
+        Ascend the objective instead (the gradient is negated first, as in PyTorch).
+    foreach, fused, capturable, differentiable
+        Accepted for PyTorch compatibility; they change nothing (the step is always one bulk update).
     """
 
     _step_dependence = "none"  # no bias correction: parameters that skipped steps still update in bulk
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered)
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def _validate(self, group):

@@ -24,6 +24,10 @@ class SGD(Optimizer):
     momentum, dampening, weight_decay : float
     nesterov : bool
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+    maximize : bool
+        Ascend the objective instead (the gradient is negated first, as in PyTorch).
+    foreach, fused, capturable, differentiable
+        Accepted for PyTorch compatibility; they change nothing (the step is always one bulk update).
 
     Examples
     --------
@@ -33,8 +37,10 @@ class SGD(Optimizer):
 
     _step_dependence = "first"  # the momentum buffer starts as the first gradient
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
+                        maximize=maximize)
         super().__init__(params, defaults)
 
     def _validate(self, group):
