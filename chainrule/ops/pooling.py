@@ -14,9 +14,14 @@ from ..backend import xp
 from ..function import is_grad_enabled
 from ..tensor import as_tensor, result
 from . import compiled
+from . import pooling_nd
 from .conv import _check_image, _pair, _window
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d"]
+__all__ = [
+    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "global_avg_pool2d",
+]
 
 
 def _pool_args(x, kernel_size, stride, padding, op):
@@ -68,7 +73,7 @@ def _tiles_exactly(shape_hw, kernel, stride, padding, out_hw):
 
 
 # ----------------------------------------------------------------- max_pool2d
-def max_pool2d(x, kernel_size, stride=None, padding=0):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over kh x kw windows of an (N, C, H, W) batch.
 
     Parameters
@@ -78,13 +83,22 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         Default: the kernel size (non-overlapping windows).
     padding : int or (int, int)
         Implicit -inf padding on both sides, at most half the kernel.
+    dilation : int or (int, int)
+        Spacing between the window's elements.
+    ceil_mode : bool
+        Round the output size up: a last, partial window is kept if it starts inside the input or
+        the left padding.
+    return_indices : bool
+        Also return each maximum's flat position ``h·W + w`` in its input plane (for ``max_unpool2d``).
 
     Returns
     -------
-    Tensor (N, C, Ho, Wo), ``Ho = (H + 2·ph - kh) // sh + 1`` (windows that would run past
-    the input are dropped, as with PyTorch's default ``ceil_mode=False``).
+    Tensor (N, C, Ho, Wo), ``Ho = (H + 2·ph - dh·(kh - 1) - 1) // sh + 1`` (with ``ceil_mode=False``);
+    and the indices (int64, same shape) with ``return_indices``.
     """
     op = "max_pool2d"
+    if dilation != 1 and dilation != (1, 1) or ceil_mode or return_indices:
+        return pooling_nd.max_pool(x, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, op)
     x = as_tensor(x)
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, op)
     if x.dtype.kind != "f":
@@ -212,18 +226,24 @@ def _crop(array, padding, hw):
 
 
 # ----------------------------------------------------------------- avg_pool2d
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
-    """Mean over kh x kw windows of an (N, C, H, W) batch.
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kh x kw windows of an (N, C, H, W) batch (PyTorch's argument order).
 
     Parameters
     ----------
-    kernel_size, stride, padding
+    kernel_size, stride, padding, ceil_mode
         As in :func:`max_pool2d`; padding is with zeros.
     count_include_pad : bool
         True (PyTorch's default): every window divides by kh·kw. False: by the number of
         real (non-padding) pixels in the window.
+    divisor_override : int, optional
+        Divide every window's sum by this instead.
     """
     op = "avg_pool2d"
+    if ceil_mode or divisor_override is not None:
+        return pooling_nd.avg_pool(x, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                   divisor_override, op)
     x = as_tensor(x)
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, op)
     xpad = _padded(x.data, padding, 0)
@@ -315,3 +335,66 @@ def global_avg_pool2d(x, keepdims=False):
         return (xp.broadcast_to(share, x.shape),)
 
     return result(out, (x,), backward, op)
+
+
+# --------------------------------------------------------- 1-D, 3-D, unpool, adaptive max
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of an (N, C, L) batch; arguments as :func:`max_pool2d`, one int each."""
+    return pooling_nd.max_pool(x, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+def max_pool3d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of an (N, C, D, H, W) batch; arguments as :func:`max_pool2d`, three ints each."""
+    return pooling_nd.max_pool(x, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of an (N, C, L) batch; arguments as :func:`avg_pool2d`."""
+    return pooling_nd.avg_pool(x, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+def avg_pool3d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over windows of an (N, C, D, H, W) batch; arguments as :func:`avg_pool2d`."""
+    return pooling_nd.avg_pool(x, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                               "avg_pool3d")
+
+
+def max_unpool1d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put (N, C, L) values back where :func:`max_pool1d`'s indices say, zeros elsewhere."""
+    return pooling_nd.max_unpool(x, indices, 1, kernel_size, stride, padding, output_size, "max_unpool1d")
+
+
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put (N, C, H, W) values back where :func:`max_pool2d`'s indices say, zeros elsewhere."""
+    return pooling_nd.max_unpool(x, indices, 2, kernel_size, stride, padding, output_size, "max_unpool2d")
+
+
+def max_unpool3d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Put (N, C, D, H, W) values back where :func:`max_pool3d`'s indices say, zeros elsewhere."""
+    return pooling_nd.max_unpool(x, indices, 3, kernel_size, stride, padding, output_size, "max_unpool3d")
+
+
+def adaptive_max_pool1d(x, output_size, return_indices=False):
+    """Max pooling of (N, C, L) to ``output_size`` positions (PyTorch's windows)."""
+    return pooling_nd.adaptive_max_pool(x, 1, output_size, return_indices, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Max pooling of (N, C, H, W) to ``output_size`` (an int, a pair, None keeps a size)."""
+    return pooling_nd.adaptive_max_pool(x, 2, output_size, return_indices, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(x, output_size, return_indices=False):
+    """Max pooling of (N, C, D, H, W) to ``output_size``."""
+    return pooling_nd.adaptive_max_pool(x, 3, output_size, return_indices, "adaptive_max_pool3d")
+
+
+def adaptive_avg_pool1d(x, output_size):
+    """Average pooling of (N, C, L) to ``output_size`` positions (PyTorch's windows)."""
+    return pooling_nd.adaptive_avg_pool(x, 1, output_size, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool3d(x, output_size):
+    """Average pooling of (N, C, D, H, W) to ``output_size``."""
+    return pooling_nd.adaptive_avg_pool(x, 3, output_size, "adaptive_avg_pool3d")
