@@ -53,6 +53,13 @@ class Optimizer:
     A parameter belongs to one optimizer at a time: a newer optimizer over the same parameters
     takes them over (an older one that is stepped again would take them back, adopting their
     current values). Code that keeps arrays should keep the Tensor, not ``param.data``.
+
+    Copies: copy a model *together with* its optimizer — ``copy.deepcopy((model, opt))`` or
+    ``pickle.loads(pickle.dumps((model, opt)))`` (what scikit-learn's ``clone``, joblib and
+    multiprocessing do) — and the copy's parameters are views of the copy's flat buffers again, so it
+    trains exactly like the original, step for step. A model copied alone gets parameters that own
+    their arrays (give it an optimizer of its own). An optimizer deep-copied alone copies the
+    parameters it holds too (as ``torch.optim`` does): it then trains those copies, not the model.
     """
 
     def __init__(self, params, defaults):
