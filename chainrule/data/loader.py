@@ -8,7 +8,24 @@ import numpy
 
 from ..creation import as_generator
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "is_multi_input"]
+
+
+def is_multi_input(x):
+    """Whether ``x`` holds several model inputs rather than one array.
+
+    A tuple always does (``model(*x)``); a list does when every element is a NumPy array or a Tensor
+    (Keras's convention for several inputs). Any other list — of numbers, or of lists (rows) — is one
+    array: ``[[1, 2], [3, 4]]`` is two samples of two features. To pass rows held as arrays, stack them
+    first (``numpy.stack(rows)``).
+    """
+    if isinstance(x, tuple):
+        return True
+    if not isinstance(x, list) or not x:
+        return False
+    from ..tensor import Tensor
+
+    return all(isinstance(part, (numpy.ndarray, Tensor)) for part in x)
 
 
 class DataLoader:
@@ -17,8 +34,8 @@ class DataLoader:
     Parameters
     ----------
     x : array_like or tuple of array_like
-        Inputs, first axis = samples. A tuple (several model inputs) is batched element-wise
-        and yielded as a tuple.
+        Inputs, first axis = samples. Several model inputs (see ``is_multi_input``: a tuple, or a list
+        of arrays/Tensors) are batched element-wise and yielded as a tuple.
     y : array_like, optional
         Targets, first axis = samples.
     batch_size : int
@@ -48,7 +65,7 @@ class DataLoader:
     def __init__(self, x, y=None, batch_size=32, shuffle=False, seed=None, drop_last=False, sample_weight=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        self._multi_input = isinstance(x, (tuple, list))
+        self._multi_input = is_multi_input(x)
         self.x = tuple(_as_array(a, "x") for a in x) if self._multi_input else _as_array(x, "x")
         self.y = None if y is None else _as_array(y, "y")
         self.sample_weight = None
