@@ -31,6 +31,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .ops.linalg import batch_invariant
 from .train import Callback
 from .train import fit as train_fit
 from .train import predict as train_predict
@@ -285,7 +286,8 @@ class _BaseNeuralNet(BaseEstimator):
         """The network's outputs for ``X`` (float64 NumPy array) after the fitted-state and input checks."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=self._dtype)
-        return np.asarray(train_predict(self.network_, X), dtype=np.float64)
+        with batch_invariant():  # a sample's prediction must not depend on the rows predicted with it
+            return np.asarray(train_predict(self.network_, X), dtype=np.float64)
 
     def _check_weights(self, sample_weight, X):
         if sample_weight is None:
