@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .ops.linalg import batch_invariant
+from .optim.optimizer import MAX_LR
 from .train import Callback
 from .train import fit as train_fit
 from .train import predict as train_predict
@@ -144,8 +145,9 @@ class _BaseNeuralNet(BaseEstimator):
             self._bad("activation", f"one of {_ACTIVATIONS}")
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in _OPTIMIZERS:
             self._bad("optimizer", f"one of {_OPTIMIZERS}")
-        if not _is_real(self.learning_rate) or not self.learning_rate > 0 or not np.isfinite(self.learning_rate):
-            self._bad("learning_rate", "a positive number")
+        if (not _is_real(self.learning_rate) or not 0 < self.learning_rate <= MAX_LR
+                or not np.isfinite(self.learning_rate)):
+            self._bad("learning_rate", f"a positive number at most {MAX_LR:g}")
         if not _is_int(self.epochs) or self.epochs < 1:
             self._bad("epochs", "a positive integer")
         if not _is_int(self.batch_size) or self.batch_size < 1:
@@ -323,6 +325,7 @@ _PARAMETERS_DOC = """
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'}
         SGD uses momentum 0.9.
     learning_rate : float
+        In (0, 1000] (``chainrule.optim.optimizer.MAX_LR``: larger rates diverge at once).
     epochs : int
         Maximum number of epochs of ``fit`` (``partial_fit`` trains one epoch per call).
     batch_size : int

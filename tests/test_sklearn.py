@@ -308,6 +308,7 @@ def test_regressor_multi_output_and_target_scaling():
 @pytest.mark.parametrize("name, value", [
     ("hidden_layer_sizes", (16, 0)), ("hidden_layer_sizes", "wide"), ("hidden_layer_sizes", (16, 2.5)),
     ("activation", "relux"), ("optimizer", "adamax"), ("learning_rate", 0.0), ("learning_rate", -0.01),
+    ("learning_rate", 1e6), ("learning_rate", float("nan")), ("learning_rate", float("inf")),
     ("learning_rate", "0.01"), ("epochs", 0), ("epochs", 2.5), ("batch_size", 0), ("weight_decay", -0.1),
     ("dropout", 1.0), ("early_stopping", "yes"), ("validation_fraction", 1.5), ("n_iter_no_change", 0),
     ("tol", -1.0), ("class_weight", "auto"), ("class_weight", {0: -1.0}), ("dtype", "int32"),
@@ -422,3 +423,15 @@ def test_grid_search_in_two_processes_matches_one_process():
     assert two.best_params_ == one.best_params_
     np.testing.assert_array_equal(two.cv_results_["mean_test_score"], one.cv_results_["mean_test_score"])
     np.testing.assert_array_equal(two.predict_proba(x), one.predict_proba(x))
+
+
+@pytest.mark.parametrize("estimator", [NeuralNetClassifier, NeuralNetRegressor])
+@pytest.mark.parametrize("x,y,sample_weight,message", [
+    (np.zeros((0, 3)), np.zeros(0), None, "0 sample"),
+    ([], [], None, "Expected 2D array"),
+    (np.array(1.0), np.array([1.0]), None, "Expected 2D array, got scalar"),
+    (np.ones((4, 2)), [0, 1, 0, 1], np.zeros(4), "at least one non-zero"),
+])
+def test_bad_data_is_refused_with_scikit_learns_messages(estimator, x, y, sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        estimator(epochs=1).fit(x, y, sample_weight=sample_weight)
