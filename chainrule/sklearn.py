@@ -18,6 +18,11 @@ Training is ``chainrule.train.fit``: minibatches of ``batch_size``, per-sample w
 weighted mean loss ``Σ wᵢ·lᵢ / Σ wᵢ`` of each batch (scikit-learn's MLP does the same), so with
 one batch per epoch (``batch_size >= n_samples``) an integer weight is exactly a repeated sample.
 
+A sample's prediction does not depend on the other rows predicted with it (bitwise: the layers
+run inside ``chainrule.ops.linalg.batch_invariant``). A fitted estimator can be pickled (joblib,
+``GridSearchCV(n_jobs=...)``, multiprocessing) or deep-copied, and the copy continues training
+(``partial_fit``) exactly as the original would.
+
 Importing this module imports scikit-learn.
 """
 
