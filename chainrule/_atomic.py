@@ -107,8 +107,8 @@ def lock_folder(directory):
 
     Raises :class:`FolderLocked`, naming the holder's process id, if another process holds it.
     The lock is ``fcntl.flock``, which the OS releases when the holder exits or is killed, so a
-    killed run's lock file (left behind) does not block the next run. A clean exit removes the
-    file. Where ``fcntl`` does not exist (Windows) the block runs unlocked.
+    killed run's lock file (left behind) does not block the next run. Leaving the block, even
+    by an exception, removes the file. Where ``fcntl`` does not exist (Windows) the block runs unlocked.
     """
     try:
         import fcntl
@@ -122,9 +122,9 @@ def lock_folder(directory):
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, f"{os.getpid()}\n".encode("ascii"), 0)
         yield
+    finally:
         with contextlib.suppress(OSError):
             os.unlink(path)  # while still locked: a run that opened this file before sees it gone and retries
-    finally:
         os.close(descriptor)  # releases the lock
 
 
