@@ -14,6 +14,14 @@ the fitted preprocessing), ``history.json``, ``history.csv`` and ``metrics.json`
 Problems with the user's input (missing files, unknown columns, non-numeric regression
 targets, missing values, foreign model files) print one line ``chainrule: error: ...`` naming
 the file, column and line, and exit with status 2, without a traceback.
+
+Every file is written atomically (``chainrule._atomic``): a crash or ``kill -9`` leaves each
+output whole or absent, never torn. ``train`` locks its output folder while it runs (a second
+run into it is refused, status 2; the OS drops the lock of a killed run) and refuses a folder
+that already holds a run unless ``--overwrite``, which removes the old run's files when the new
+results are ready, so a folder never mixes two runs. A file that cannot be written (disk full,
+file-size limit, read-only folder) is one line naming it, exit status 1; what was already
+saved stays.
 """
 
 import argparse
