@@ -55,7 +55,7 @@ def atomic_write(path, mode="w", encoding=None, newline=None):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, f"cannot write {path}: the folder {directory} does not exist", path)
+        raise FileNotFoundError(errno.ENOENT, f"its folder {directory} does not exist", path)
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.{os.getpid()}.",
                                              suffix=".tmp")
     try:

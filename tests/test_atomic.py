@@ -77,3 +77,40 @@ def test_the_lock_refuses_a_second_holder_and_is_removed_on_exit(tmp_path):
     (tmp_path / LOCK_NAME).write_text("12345\n")  # left by a killed run: no flock on it any more
     with lock_folder(tmp_path):
         pass
+
+
+def _writers():
+    import numpy as np
+
+    from chainrule.data.images import write_idx
+    from chainrule.data.text import Vocabulary
+    from chainrule.train.history import History
+
+    history = History()
+    history.epoch, history.history = [0], {"loss": [0.5]}
+    return {
+        "history.json": lambda path: history.to_json(path),
+        "digits.idx": lambda path: write_idx(path, np.arange(6, dtype=np.uint8).reshape(2, 3)),
+        "vocab.json": lambda path: Vocabulary.build(["a b", "b c"]).save(path),
+    }
+
+
+@pytest.mark.parametrize("name", ["history.json", "digits.idx", "vocab.json"])
+def test_every_writer_keeps_the_previous_file_when_writing_fails(tmp_path, monkeypatch, name):
+    """History.to_json(path), write_idx and Vocabulary.save go through atomic_write: a failure (here
+    at fsync, as on a full disk) leaves the previous file as it was and no temporary file."""
+    write = _writers()[name]
+    path = tmp_path / name
+    path.write_bytes(b"previous")
+
+    def failing_fsync(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="No space"):
+        write(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == b"previous"
+    assert os.listdir(tmp_path) == [name]
+    write(path)
+    assert path.read_bytes() != b"previous"

@@ -264,4 +264,5 @@ def test_predict_out_is_atomic_and_a_failure_is_status_1(tmp_path, capsys, monke
     assert sorted(os.listdir(tmp_path)) == ["predictions.csv", "run", "t.csv"]
 
     assert main(["predict", model, "--data", table, "--out", str(tmp_path / "absent" / "p.csv")]) == 1
-    assert "cannot write " + str(tmp_path / "absent" / "p.csv") in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"chainrule: error: cannot write {tmp_path / 'absent' / 'p.csv'}: its folder "
+                                       f"{tmp_path / 'absent'} does not exist\n")
