@@ -526,7 +526,7 @@ def _output_folder(out, name, overwrite=False):
     ends, so a killed run never leaves it locked), temporary files of killed runs are removed,
     and a folder that already holds a run's files is refused unless ``overwrite``.
     """
-    from ._atomic import FolderLocked, lock_folder, remove_stale_temporaries
+    from ._atomic import LOCK_NAME, FolderLocked, lock_folder, remove_stale_temporaries
 
     if out:
         if os.path.exists(out) and not os.path.isdir(out):
@@ -539,7 +539,7 @@ def _output_folder(out, name, overwrite=False):
             path = _new_run_folder(name)
     with contextlib.ExitStack() as stack:
         try:
-            with _writing(os.path.join(path, ".chainrule.lock")):
+            with _writing(os.path.join(path, LOCK_NAME)):
                 stack.enter_context(lock_folder(path))
         except FolderLocked as error:
             raise UserError(f"--out {error}") from None
@@ -564,7 +564,7 @@ def _new_run_folder(name):
 
 
 def _remove_previous_run(folder):
-    """Delete the files an earlier run left in ``folder`` (only reached with --overwrite)."""
+    """Delete the files an earlier run left in ``folder`` (there are some only with --overwrite)."""
     for name in _RUN_FILES:
         path = os.path.join(folder, name)
         if os.path.exists(path):
