@@ -33,10 +33,10 @@ disk) mid-save leaves the previous file intact.
 import json
 import os
 import struct
-import tempfile
 
 import numpy
 
+from ._atomic import atomic_write
 from .backend import to_numpy
 from .tensor import Tensor
 
@@ -270,25 +270,11 @@ def save_safetensors(tensors, path, metadata=None):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                                             suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(struct.pack("<Q", len(header_bytes)))
-            file.write(header_bytes)
-            for name in order:
-                _write_array(file, arrays[name])
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; give it an ordinary file's mode
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
+    with atomic_write(path, "wb") as file:
+        file.write(struct.pack("<Q", len(header_bytes)))
+        file.write(header_bytes)
+        for name in order:
+            _write_array(file, arrays[name])
 
 
 def load_safetensors(path):
@@ -384,35 +370,6 @@ def _read_tensor(path, file, data_start, name, entry):
     if array.nbytes and file.readinto(array.reshape(-1).view(numpy.uint8)) != array.nbytes:
         raise ModelFileError(f"{path} is truncated: could not read all the bytes of tensor {name!r}")
     return array.astype(dtype.newbyteorder("="), copy=False)
-
-
-def _umask():
-    try:  # Linux tells us without changing it
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
-    if os.name != "posix":
-        return
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # ============================================================ chainrule metadata

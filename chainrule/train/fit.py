@@ -280,6 +280,7 @@ class Trainer:
         if resume_from is not None:
             initial_epoch = self.load_checkpoint(resume_from)
         _check_non_negative_int(initial_epoch, "initial_epoch")
+        self.initial_epoch = int(initial_epoch)  # the first epoch this run trains (CSVLogger drops later rows)
         was_training = getattr(self.model, "training", True)
         self.stop_training = False
         logs = {}
