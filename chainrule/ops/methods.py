@@ -72,6 +72,7 @@ def install():
     T.norm = norms.norm
     T.cumsum = scan.cumsum
     T.cumprod = scan.cumprod
+    T.median = reduce.median
 
     T.reshape = lambda self, *new_shape: shape.reshape(self, _shape_args(new_shape))
     T.view = T.reshape

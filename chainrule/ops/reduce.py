@@ -15,7 +15,7 @@ from .return_types import values_indices
 
 __all__ = [
     "sum", "mean", "var", "std", "prod", "logsumexp", "max", "min", "amax", "amin", "argmax", "argmin",
-    "any", "all", "count_nonzero",
+    "any", "all", "count_nonzero", "median",
 ]
 
 
@@ -241,9 +241,14 @@ def _extreme_with_index(a, dim, keepdim, op):
     if a.shape[d] == 0:
         raise ValueError(f"{op}: cannot reduce an empty dim (tensor shape {a.shape}, dim {dim})")
     index = (xp.argmax if op == "max" else xp.argmin)(a.data, axis=d, keepdims=True)
+    return _picked(a, d, index, keepdim, op)
+
+
+def _picked(a, d, index, keepdim, op):
+    """``(values, indices)``: the elements of ``a`` at ``index`` (one per row along dim ``d``, dims kept)."""
     kept = xp.take_along_axis(a.data, index, axis=d)
 
-    # d values/dx_i = 1 for the element picked (the first extreme; NaN counts as the extreme), else 0
+    # d values/dx_i = 1 for the element picked (for max, the first extreme; NaN counts as the extreme), else 0
     def backward(g):
         grad = xp.zeros(a.shape, dtype=g.dtype)
         xp.put_along_axis(grad, index, _expand_back(g, a.shape, (d,), keepdim), axis=d)
@@ -251,6 +256,37 @@ def _extreme_with_index(a, dim, keepdim, op):
 
     values = result(_drop(kept, a.shape, (d,), keepdim), (a,), backward, op)
     return values_indices(op)(values, constant(_drop(index.astype(xp.int64), a.shape, (d,), keepdim)))
+
+
+def median(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The lower median (as in PyTorch: for an even count, the smaller of the two middle values, not
+    their mean as in NumPy): over all elements (a tensor), or along ``dim`` as ``(values, indices)``.
+
+    The gradient goes to the element picked. Among equal values the index may differ from PyTorch's.
+    """
+    a = as_tensor(a)
+    dim = resolve_dim("median", dim, axis)
+    keepdim = resolve_keepdim("median", keepdim, keepdims)
+    if not a.data.size:
+        raise ValueError(f"median: cannot take the median of an empty tensor (shape {a.shape})")
+    if dim is None:
+        flat = a.data.reshape(-1)
+        k = int(xp.argsort(flat, kind="stable")[(flat.size - 1) // 2])
+
+        # d median/dx_i = 1 for the element picked, else 0
+        def backward(g):
+            grad = xp.zeros(a.shape, dtype=g.dtype)
+            grad.reshape(-1)[k] = g
+            return (grad,)
+
+        return result(flat[k].reshape(()).copy(), (a,), backward, "median")
+    if a.ndim == 0:
+        one_dim(dim, 1, "median")
+        return values_indices("median")(_extreme(a, (), keepdim, "max", "median"), constant(xp.zeros((), xp.int64)))
+    d = one_dim(dim, a.ndim, "median")
+    order = xp.argsort(a.data, axis=d, kind="stable")
+    index = xp.take(order, [(a.shape[d] - 1) // 2], axis=d)
+    return _picked(a, d, index, keepdim, "median")
 
 
 # ------------------------------------------------------------- not differentiable

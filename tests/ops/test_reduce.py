@@ -157,6 +157,19 @@ def test_std_gradient_of_constant_is_zero_like_torch(torch):
     compare64(torch, lambda t: t.std(1), lambda t: t.std(1), np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]))
 
 
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_median_with_dim_returns_values_and_indices(dim, keepdim, rng, torch):
+    x = _distinct(rng, (4, 3))  # rows of odd and even length: torch takes the lower middle value
+    compare64(torch, lambda t: t.median(dim, keepdim), lambda t: t.median(dim, keepdim), x)
+    compare64(torch, lambda t: cr.median(t, dim=dim), lambda t: torch.median(t, dim=dim), x)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 2), (5,)])
+def test_median_of_all_is_the_lower_median(shape, rng, torch):
+    compare64(torch, lambda t: t.median(), lambda t: t.median(), _distinct(rng, shape))
+
+
 # -------------------------------------------------------------------------------- not differentiable
 @pytest.mark.parametrize("op", ["argmax", "argmin"])
 @pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (1, True), (-1, False)])
