@@ -118,7 +118,9 @@ def _torch_order(index):
     the integers first (``first``: the integers, with every other dim kept whole), then applies the index
     arrays to the dims that remain (``second``).
     """
-    parts = index if isinstance(index, tuple) else (index,)
+    if not isinstance(index, tuple) or not any(isinstance(p, xp.ndarray) for p in index):
+        return None, None  # the common cases, checked cheaply: one part, or no array
+    parts = index
     integers = [is_int(p) or (isinstance(p, xp.ndarray) and p.ndim == 0 and p.dtype.kind in "iu") for p in parts]
     if not (any(integers) and any(_is_index_array(p) for p in parts)):
         return None, None
