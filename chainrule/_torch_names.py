@@ -17,7 +17,8 @@ MODULE = {
     "from_numpy": "use chainrule.tensor(array) or chainrule.Tensor(array)",
     "as_tensor": "use chainrule.tensor(data) or chainrule.Tensor(data)",
     "is_tensor": "use isinstance(x, chainrule.Tensor)",
-    "manual_seed": "chainrule has no global random state: pass a seed or a numpy.random.Generator where randomness is used",
+    "manual_seed": "chainrule has no global random state: pass a seed or a numpy.random.Generator where it "
+                   "draws random numbers",
     "device": _CPU,
     "cuda": _CPU,
     "set_grad_enabled": "use chainrule.no_grad() or chainrule.enable_grad()",

@@ -96,7 +96,9 @@ def repeat_interleave(a, repeats, dim=None, *, axis=None):
     ax = 0 if dim is None else one_dim(dim, a.ndim, "repeat_interleave")
     counts = xp.asarray(getattr(repeats, "data", repeats))
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
-        raise ValueError(f"repeat_interleave: repeats must be a non-negative int or a 1-d list of them, got {repeats!r}")
+        raise ValueError(
+            f"repeat_interleave: repeats must be a non-negative int or a 1-d list of them, got {repeats!r}"
+        )
     n = source.shape[ax]
     if counts.ndim == 1 and counts.shape[0] not in (1, n):
         raise ValueError(f"repeat_interleave: got {counts.shape[0]} repeats for {n} elements along dim {dim}")
