@@ -14,6 +14,7 @@ import math
 
 from ..backend import xp
 from ..tensor import as_tensor, result
+from ._dims import resolve_dim
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
 
@@ -276,10 +277,10 @@ def erf(x):
 
 
 # ---------------------------------------------------------------- softmax family
-def softmax(x, axis=-1):
-    """``exp(x) / Σ exp(x)`` along ``axis`` (the maximum is subtracted first, so no exp overflows)."""
+def softmax(x, dim=None, *, axis=None):
+    """``exp(x) / Σ exp(x)`` along ``dim`` (default -1; the maximum is subtracted first, so no exp overflows)."""
     x = _floating(x, "softmax")
-    axis = _axis(axis, x.ndim, "softmax")
+    axis = _axis(resolve_dim("softmax", dim, axis, default=-1), x.ndim, "softmax")
     e = xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
 
@@ -290,10 +291,10 @@ def softmax(x, axis=-1):
     return result(out, (x,), backward, "softmax")
 
 
-def log_softmax(x, axis=-1):
-    """``x - log Σ exp(x)`` along ``axis``, computed as log-sum-exp with the maximum subtracted."""
+def log_softmax(x, dim=None, *, axis=None):
+    """``x - log Σ exp(x)`` along ``dim`` (default -1), computed as log-sum-exp with the maximum subtracted."""
     x = _floating(x, "log_softmax")
-    axis = _axis(axis, x.ndim, "log_softmax")
+    axis = _axis(resolve_dim("log_softmax", dim, axis, default=-1), x.ndim, "log_softmax")
     shifted = x.data - x.data.max(axis=axis, keepdims=True)
     out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
