@@ -72,3 +72,5 @@ def install():
     T.tanh = lambda self: activation.tanh(self)
     T.softmax = lambda self, axis=-1: activation.softmax(self, axis)
     T.log_softmax = lambda self, axis=-1: activation.log_softmax(self, axis)
+    from . import more_methods  # (math, gather, sorting, einsum and matrix methods: their own module)
+    more_methods.install()
