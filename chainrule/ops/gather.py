@@ -11,7 +11,7 @@ from ..tensor import Tensor, as_tensor, constant, lift, result
 from . import elementwise, indexing, shape
 
 __all__ = [
-    "gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill", "masked_select",
+    "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "masked_fill", "masked_select",
     "take_along_dim", "nonzero", "one_hot",
 ]
 
@@ -118,21 +118,111 @@ def _scatter(input, dim, index, src, op, accumulate):
     return result(out, (a, src), backward, op)
 
 
-def scatter(input, dim, index, src=None, value=None):
+def scatter(input, dim, index, src=None, value=None, reduce=None):
     """A copy of ``input`` with ``out[index[i][j][k]][j][k] = src[i][j][k]`` (for ``dim=0``).
 
     ``src`` is a tensor (at least as large as ``index``) or a number; ``value=`` is PyTorch's name for
     a number. Where ``index`` repeats a position, which write wins is unspecified (as in PyTorch).
+    ``reduce="add"`` or ``"multiply"`` combines instead of writing (:func:`scatter_reduce`'s ``"sum"``
+    and ``"prod"`` with the input included).
     """
     if (src is None) == (value is None):
         raise ValueError("scatter: give exactly one of src (a tensor or number) and value (a number)")
-    return _scatter(input, dim, index, value if src is None else src, "scatter", accumulate=False)
+    src = value if src is None else src
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if getattr(src, "ndim", 0) == 0:  # a number: one copy per index
+            src = xp.broadcast_to(lift(src, as_tensor(input)).data, _index_array(index, "scatter").shape)
+        return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
+    return _scatter(input, dim, index, src, "scatter", accumulate=False)
 
 
 def scatter_add(input, dim, index, src):
     """A copy of ``input`` with ``src[i][j][k]`` added at ``out[index[i][j][k]][j][k]`` (for ``dim=0``);
     repeated positions add up."""
     return _scatter(input, dim, index, src, "scatter_add", accumulate=True)
+
+
+_REDUCTIONS = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}
+
+
+def _identity(reduce, dtype):
+    """The value that leaves ``reduce`` unchanged (what a position starts from when ``include_self=False``)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    big = xp.inf if dtype.kind == "f" else xp.iinfo(dtype).max
+    return -big if reduce == "amax" else big
+
+
+def scatter_reduce(input, dim, index, src, reduce, include_self=True):
+    """A copy of ``input`` where each position that ``index`` addresses (along ``dim``) becomes the reduction
+    (``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``) of the ``src`` values sent to it, and of its
+    own value when ``include_self`` (as ``torch.scatter_reduce``). Positions no index addresses keep ``input``.
+    """
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {sorted(_REDUCTIONS)}, got {reduce!r}")
+    a, src = as_tensor(input), as_tensor(src)
+    index = _index_array(index, "scatter_reduce")
+    dim = _dim(dim, a.ndim, "scatter_reduce")
+    if src.ndim != a.ndim:
+        raise ValueError(f"scatter_reduce: src must have as many axes as the input ({a.ndim}), got shape {src.shape}")
+    _check_along(a.shape, index, dim, "scatter_reduce", src.shape)
+    where = _along(index, dim)
+    block = tuple(slice(0, n) for n in index.shape)
+    values = src.data[block]
+    touched = xp.zeros(a.shape, dtype=bool)
+    touched[where] = True
+    out = a.data.copy()
+    if not include_self:
+        out[touched] = _identity(reduce, out.dtype)
+    _REDUCTIONS[reduce].at(out, where, values)
+    counts = None
+    if reduce == "mean":
+        counts = xp.zeros(a.shape, dtype=a.dtype if a.dtype.kind == "f" else xp.int64)
+        xp.add.at(counts, where, 1)
+        counts += include_self
+        counts[~touched] = 1
+        out = out / counts if a.dtype.kind == "f" else out // counts
+    # whether the input's own value takes part at each position
+    own = ~touched | include_self
+
+    # sum:  d out/d input = 1 (where it takes part), d out/d src = 1
+    # mean: both divided by the number of values averaged at that position
+    # amax/amin: 1/k for each of the k values equal to the result (ties share), 0 for the others
+    # prod: the product of the other values of the group (by counting zeros, so that no 0/0 is formed)
+    def backward(g):
+        if reduce in ("sum", "mean"):
+            share = g / counts if reduce == "mean" else g
+            grad_a, grad_read = share * own, share[where]
+        elif reduce in ("amax", "amin"):
+            own_wins = own & (a.data == out)
+            src_wins = values == out[where]
+            winners = own_wins.astype(g.dtype)
+            xp.add.at(winners, where, src_wins)
+            share = g / xp.where(winners == 0, 1, winners)
+            grad_a, grad_read = share * own_wins, share[where] * src_wins
+        else:
+            zeros = (own & (a.data == 0)).astype(xp.int64)
+            xp.add.at(zeros, where, values == 0)
+            nonzero_product = xp.where(own & (a.data != 0), a.data, 1).astype(g.dtype)
+            xp.multiply.at(nonzero_product, where, xp.where(values != 0, values, 1))
+
+            def others(v, z, p):  # product of the group without one member v
+                with xp.errstate(divide="ignore", invalid="ignore"):
+                    return xp.where(v != 0, (z == 0) * p / xp.where(v != 0, v, 1), (z == 1) * p)
+
+            grad_a = g * own * others(a.data, zeros, nonzero_product)
+            grad_read = g[where] * others(values, zeros[where], nonzero_product[where])
+        grad_src = None
+        if src.requires_grad:
+            grad_src = xp.zeros(src.shape, dtype=g.dtype)
+            grad_src[block] = grad_read
+        return (grad_a if a.requires_grad else None), grad_src
+
+    return result(out, (a, src), backward, "scatter_reduce")
 
 
 def _axis_index(index, dim, op):

@@ -157,9 +157,15 @@ def _erfc_fraction(x):
     return _exp_minus_square(x) / (_math.sqrt(_math.pi) * t)
 
 
+def _as_float_array(x):
+    """``x`` as an array in its own float dtype (float32 stays float32); other input as float64."""
+    x = xp.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(xp.float64)
+
+
 def _erf_numpy(x):
-    """erf of a float64 array without SciPy (relative error about 1e-15)."""
-    x = xp.asarray(x, dtype=xp.float64)
+    """erf of a float array without SciPy (relative error about 1e-15 in float64)."""
+    x = _as_float_array(x)
     ax = xp.abs(x)
     near = ax < 2
     out = xp.empty_like(ax)
@@ -169,8 +175,8 @@ def _erf_numpy(x):
 
 
 def _erfc_numpy(x):
-    """erfc of a float64 array without SciPy (relative error below 1e-14, also in the far right tail)."""
-    x = xp.asarray(x, dtype=xp.float64)
+    """erfc of a float array without SciPy (relative error below 1e-14 in float64, also in the far right tail)."""
+    x = _as_float_array(x)
     ax = xp.abs(x)
     far = ax >= 1.5
     upper = xp.empty_like(ax)  # erfc(|x|)
@@ -180,9 +186,9 @@ def _erfc_numpy(x):
 
 
 def _erfinv_numpy(p):
-    """erfinv of a float64 array without SciPy: Winitzki's closed-form estimate (error ~2e-3),
+    """erfinv of a float array without SciPy: Winitzki's closed-form estimate (error ~2e-3),
     then three Halley steps on erf(y) = p, which triple the correct digits each time."""
-    p = xp.asarray(p, dtype=xp.float64)
+    p = _as_float_array(p)
     ap = xp.abs(p)
     with xp.errstate(divide="ignore", invalid="ignore"):
         a = 0.147
@@ -201,13 +207,13 @@ def _erfinv_numpy(p):
 
 
 def _special_function(name, numpy_fallback):
-    """SciPy's ``name`` when SciPy is installed, else our float64 NumPy version cast back to the input dtype."""
+    """SciPy's ``name`` when SciPy is installed, else our NumPy version (in the input's float dtype)."""
 
     def evaluate(x):
         special = _scipy_special() if xp.__name__ == "numpy" else None
         if special is not None:
             return getattr(special, name)(x)
-        return xp.asarray(numpy_fallback(x), dtype=x.dtype)
+        return numpy_fallback(x)
 
     return evaluate
 

@@ -67,6 +67,8 @@ def install():
     T.scatter_ = _in_place(gather.scatter, "scatter_")
     T.scatter_add = gather.scatter_add
     T.scatter_add_ = _in_place(gather.scatter_add, "scatter_add_")
+    T.scatter_reduce = gather.scatter_reduce
+    T.scatter_reduce_ = _in_place(gather.scatter_reduce, "scatter_reduce_")
     T.index_select = gather.index_select
     T.index_add = gather.index_add
     T.index_add_ = _in_place(gather.index_add, "index_add_")

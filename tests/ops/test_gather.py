@@ -159,3 +159,40 @@ def test_where_accepts_numbers_like_torch(torch):
 def test_bad_arguments_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call(cr.zeros(3, 4))
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_matches_torch(reduce, include_self, rng, torch):
+    x = rng.standard_normal((4, 3))
+    src = rng.standard_normal((5, 3))
+    index = np.array([[0, 1, 0], [2, 1, 0], [0, 1, 2], [2, 2, 0], [0, 0, 0]])  # row 3 untouched; repeats
+    if reduce in ("amax", "amin"):  # ties share the gradient: make some (the input's own value joins the tie
+        # only when it takes part: PyTorch also counts an excluded input that equals the result, and then
+        # the shares do not add up to the gradient; we do not copy that)
+        src[4, 0] = src[0, 0]
+        if include_self:
+            x[0, 0] = src[0, 0]
+    if reduce == "prod":  # one zero in a group, two zeros in another
+        src[1, 2] = 0.0
+        x[2, 1], src[3, 1] = 0.0, 0.0
+    ti = torch.from_numpy(index)
+    compare64(
+        torch, lambda a, s: cr.scatter_reduce(a, 0, index, s, reduce, include_self=include_self),
+        lambda a, s: a.scatter_reduce(0, ti, s, reduce, include_self=include_self), x, src,
+    )
+    if reduce not in ("amax", "amin", "prod"):
+        assert cr.gradcheck(lambda a, s: cr.scatter_reduce(a, 0, index, s, reduce, include_self=include_self), [x, src])
+
+
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")  # deprecated there, still the reference
+@pytest.mark.parametrize("reduce", ["add", "multiply"])
+def test_scatter_with_reduce_matches_torch(reduce, rng, torch):
+    x = rng.standard_normal((3, 4))
+    index = np.array([[0, 1], [1, 1], [3, 0]])
+    src = rng.standard_normal((3, 2))
+    ti = torch.from_numpy(index)
+    expected = torch.from_numpy(x).scatter(1, ti, torch.from_numpy(src), reduce=reduce)
+    np.testing.assert_allclose(cr.scatter(x, 1, index, src, reduce=reduce).data, expected.numpy(), rtol=1e-12)
+    expected = torch.from_numpy(x).scatter(1, ti, 2.0, reduce=reduce)
+    np.testing.assert_allclose(cr.Tensor(x).scatter(1, index, value=2.0, reduce=reduce).data, expected.numpy())
