@@ -21,7 +21,7 @@ __all__ = [
     "reciprocal", "rsqrt", "square", "log2", "log10", "log1p", "expm1", "exp2",
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
     "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
-    "erf", "erfc", "erfinv",
+    "erf", "erfc", "erfinv", "lgamma", "digamma",
     "atan2", "arctan2", "floor_divide", "remainder", "fmod", "fmax", "fmin",
 ]
 
@@ -232,6 +232,84 @@ erfc = _unary(
 erfinv = _unary(
     "erfinv", _special_function("erfinv", _erfinv_numpy), lambda x, y: 1 / (_TWO_OVER_SQRT_PI * xp.exp(-y * y)),
     "Inverse error function on (-1, 1) (±inf at ±1, NaN outside).",
+)
+
+
+# ------------------------------------------------------------------ gamma function
+def _lgamma_numpy(x):
+    """log|Γ(x)| without SciPy, element by element with ``math.lgamma`` (inf at the poles 0, -1, -2, ...)."""
+
+    def one(v):
+        try:
+            return _math.lgamma(v)
+        except ValueError:  # a pole
+            return _math.inf
+
+    return xp.asarray(xp.frompyfunc(one, 1, 1)(x), dtype=_as_float_array(x).dtype)
+
+
+def _shifted(x, shift_terms, asymptotic):
+    """Evaluate ψ or ψ' for x > 0: recur up by ``shift_terms(x)`` until x >= 10, then the asymptotic series."""
+    total = xp.zeros_like(x)
+    for _ in range(10):
+        low = x < 10
+        total = total + xp.where(low, shift_terms(x), 0)
+        x = xp.where(low, x + 1, x)
+    return total + asymptotic(x)
+
+
+def _digamma_numpy(x):
+    """ψ(x) = d ln Γ(x)/dx without SciPy: ψ(x) = ψ(x+1) - 1/x up to x >= 10, then
+    ln x - 1/(2x) - Σ B₂ₖ/(2k·x²ᵏ) (k <= 7, error < 1e-15); reflection ψ(x) = ψ(1-x) - π/tan(πx) for x < 0.5."""
+    x = _as_float_array(x)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        reflect = x < 0.5
+        z = xp.where(reflect, 1 - x, x)
+
+        def asymptotic(z):
+            w = 1 / (z * z)
+            series = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))))
+            return xp.log(z) - 0.5 / z - series
+
+        out = _shifted(z, lambda z: -1 / z, asymptotic)
+        out = xp.where(reflect, out - _math.pi / xp.tan(_math.pi * x), out)
+        out = xp.where(x == 0, -xp.inf, xp.where((x < 0) & (x == xp.floor(x)), xp.nan, out))
+    return out
+
+
+def _trigamma_numpy(x):
+    """ψ'(x) without SciPy: ψ'(x) = ψ'(x+1) + 1/x² up to x >= 10, then 1/x + 1/(2x²) + Σ B₂ₖ/x²ᵏ⁺¹;
+    reflection ψ'(x) = π²/sin²(πx) - ψ'(1-x) for x < 0.5."""
+    x = _as_float_array(x)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        reflect = x < 0.5
+        z = xp.where(reflect, 1 - x, x)
+
+        def asymptotic(z):
+            w = 1 / (z * z)
+            series = w * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (5 / 66 - w * (691 / 2730 - w * 7 / 6))))))
+            return 1 / z + 0.5 * w + series / z
+
+        out = _shifted(z, lambda z: 1 / (z * z), asymptotic)
+        out = xp.where(reflect, (_math.pi / xp.sin(_math.pi * x)) ** 2 - out, out)
+        out = xp.where((x <= 0) & (x == xp.floor(x)), xp.inf, out)  # the poles
+    return out
+
+
+def _trigamma(x):
+    special = _scipy_special() if xp.__name__ == "numpy" else None
+    return special.polygamma(1, x).astype(x.dtype, copy=False) if special is not None else _trigamma_numpy(x)
+
+
+# d ln|Γ(x)|/dx = ψ(x)
+lgamma = _unary(
+    "lgamma", _special_function("gammaln", _lgamma_numpy), lambda x, y: _special_function("psi", _digamma_numpy)(x),
+    "``log|Γ(x)|``, the log of the absolute value of the gamma function.",
+)
+# d ψ(x)/dx = ψ'(x), the trigamma function
+digamma = _unary(
+    "digamma", _special_function("psi", _digamma_numpy), lambda x, y: _trigamma(x),
+    "The digamma function ``ψ(x) = d log Γ(x)/dx`` (-inf at 0, NaN at the negative integers, as PyTorch).",
 )
 
 

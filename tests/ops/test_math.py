@@ -65,6 +65,8 @@ UNARY = {
     "erf": (cr.erf, lambda T, x: T.erf(x), _normal),
     "erfc": (cr.erfc, lambda T, x: T.erfc(x), _normal),
     "erfinv": (cr.erfinv, lambda T, x: T.erfinv(x), _unit),
+    "lgamma": (cr.lgamma, lambda T, x: T.lgamma(x), lambda r, s: _gamma_domain(r, s)),
+    "digamma": (cr.digamma, lambda T, x: T.digamma(x), lambda r, s: _gamma_domain(r, s)),
     "method_sin": (lambda x: x.sin(), lambda T, x: x.sin(), _normal),
     "method_erf": (lambda x: x.erf(), lambda T, x: x.erf(), _normal),
 }
@@ -78,6 +80,12 @@ BINARY = {
     "fmax": (cr.fmax, lambda T, a, b: T.fmax(a, b), _normal, _normal),
     "fmin": (cr.fmin, lambda T, a, b: T.fmin(a, b), _normal, _normal),
 }
+
+
+def _gamma_domain(rng, shape):
+    """Positive values, and negative ones at least 0.15 from the poles of Γ at 0, -1, -2, ..."""
+    x = _off_integers(rng, shape)
+    return np.where(x < 0, np.floor(x) + 0.15 + 0.7 * rng.random(shape), x + 0.2)
 
 
 def _signed(rng, shape):
@@ -198,11 +206,23 @@ def test_numpy_fallback_erfinv_inverts_erf():
     np.testing.assert_array_equal(cm._erfinv_numpy(np.array([1.0, -1.0, 2.0])), [np.inf, -np.inf, np.nan])
 
 
+@pytest.mark.parametrize("name, ref", [("_digamma_numpy", "psi"), ("_trigamma_numpy", "polygamma"), ("_lgamma_numpy", "gammaln")])
+def test_numpy_fallback_gamma_functions_match_scipy(name, ref):
+    special = pytest.importorskip("scipy.special")
+    x = np.concatenate([np.linspace(-5.75, -0.15, 57), np.geomspace(1e-8, 1e3, 120)])
+    expected = special.polygamma(1, x) if ref == "polygamma" else getattr(special, ref)(x)
+    np.testing.assert_allclose(getattr(cm, name)(x), expected, rtol=1e-12, atol=0)
+    poles = getattr(cm, name)(np.array([0.0, -2.0]))
+    assert np.isinf(poles[0]) and (np.isnan(poles[1]) if name == "_digamma_numpy" else np.isinf(poles[1]))
+
+
 def test_numpy_fallback_is_used_without_scipy(monkeypatch, torch):
     monkeypatch.setattr(cm, "_scipy_special", lambda: None)
     x = np.linspace(-3, 3, 13)
     compare64(torch, cr.erf, torch.erf, x, rtol=1e-13, atol=0)
     compare64(torch, cr.erfinv, torch.erfinv, np.linspace(-0.95, 0.95, 9), rtol=1e-9, atol=0)
+    compare64(torch, cr.digamma, torch.digamma, np.array([-2.5, 0.3, 1.0, 7.5]), rtol=1e-9, atol=0)
+    compare64(torch, cr.lgamma, torch.lgamma, np.array([-2.5, 0.3, 1.5, 7.5]), rtol=1e-9, atol=0)
 
 
 # ---------------------------------------------------------------- clamp with tensor bounds (elementwise.clip)
