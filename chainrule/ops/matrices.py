@@ -8,10 +8,11 @@ rules they reuse). ``diagonal`` is its own op: its gradient is written back onto
 from ..backend import xp
 from ..tensor import as_tensor, result
 from . import elementwise, linalg, reduce
+from .broadcast import unbroadcast
 from .einsum import einsum
 from .gather import _dim
 
-__all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "diagonal", "diag", "trace"]
+__all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "cross", "diagonal", "diag", "trace"]
 
 
 def _need(op, *pairs):
@@ -80,6 +81,29 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
         return product
     scaled = as_tensor(input) if beta == 1 else elementwise.mul(input, beta)
     return elementwise.add(scaled, product)
+
+
+def cross(input, other, dim=-1):
+    """Cross product of 3-vectors along ``dim`` (as ``torch.linalg.cross``); the other axes broadcast."""
+    a, b = as_tensor(input), as_tensor(other)
+    if a.ndim != b.ndim:
+        raise ValueError(f"cross: input and other must have the same number of axes, got {a.shape} and {b.shape}")
+    dim = _dim(dim, a.ndim, "cross")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise ValueError(f"cross: axis {dim} must have size 3 in both, got shapes {a.shape} and {b.shape}")
+    try:
+        out = xp.cross(a.data, b.data, axis=dim)
+    except ValueError:
+        raise ValueError(f"cross: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+    # L = g·(a×b) = a·(b×g) = b·(g×a):  dL/da = b×g,  dL/db = g×a
+    def backward(g):
+        return (
+            unbroadcast(xp.cross(b.data, g, axis=dim), a.shape) if a.requires_grad else None,
+            unbroadcast(xp.cross(g, a.data, axis=dim), b.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "cross")
 
 
 def _diagonal_positions(shape, offset, dim1, dim2):

@@ -87,6 +87,9 @@ PRODUCTS = {
     "outer": (cr.outer, lambda T, a, b: T.outer(a, b), [(3,), (2,)]),
     "addmm": (lambda c, a, b: cr.addmm(c, a, b, beta=0.5, alpha=2.0),
               lambda T, c, a, b: T.addmm(c, a, b, beta=0.5, alpha=2.0), [(4,), (2, 3), (3, 4)]),
+    "cross": (cr.cross, lambda T, a, b: T.linalg.cross(a, b), [(4, 3), (4, 3)]),
+    "cross_dim0_broadcast": (lambda a, b: a.cross(b, dim=0), lambda T, a, b: T.linalg.cross(a, b, dim=0),
+                             [(3, 1, 2), (3, 4, 1)]),
     "diagonal": (cr.diagonal, lambda T, a: T.diagonal(a), [(3, 4)]),
     "diagonal_offset": (lambda a: a.diagonal(1, 2, 0), lambda T, a: a.diagonal(1, 2, 0), [(3, 2, 4)]),
     "diagonal_below": (lambda a: cr.diagonal(a, -1), lambda T, a: T.diagonal(a, -1), [(4, 3)]),
@@ -112,6 +115,7 @@ def test_products_match_torch(name, rng, torch):
         (lambda: cr.bmm(cr.zeros(2, 3, 4), cr.zeros(3, 4, 2)), "batch sizes differ"),
         (lambda: cr.dot(cr.zeros(3), cr.zeros(4)), "same length"),
         (lambda: cr.diagonal(cr.zeros(3)), "at least 2 axes"),
+        (lambda: cr.cross(cr.zeros(2, 4), cr.zeros(2, 4)), "must have size 3"),
         (lambda: cr.diagonal(cr.zeros(3, 3), 0, 1, -1), "dim1 and dim2 must differ"),
     ],
 )
