@@ -17,7 +17,7 @@ that swap, and each is handled:
 import string
 
 from ..backend import xp
-from ..tensor import Tensor, as_tensor, result
+from ..tensor import as_tensor, result
 from .broadcast import unbroadcast
 
 __all__ = ["einsum"]
@@ -56,8 +56,8 @@ def _parse(equation, shapes):
     if arrow:
         output = output.replace("...", broadcast_letters)
     else:  # implicit: the broadcast axes, then the letters used exactly once, in alphabetical order
-        counts = "".join(terms)
-        output = broadcast_letters + "".join(sorted(c for c in set(counts) if c in string.ascii_letters and counts.count(c) == 1))
+        letters = "".join(terms).replace("...", "")
+        output = broadcast_letters + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     return explicit, output
 
 

@@ -139,7 +139,9 @@ def _exp_minus_square(x):
 
 
 def _erf_series(x):
-    """erf for 0 <= x < 2: (2/√π)·e^(-x²)·Σₙ (2x²)ⁿ·x / (1·3·…·(2n+1)); all terms positive, so no cancellation."""
+    """erf for 0 <= x < 2: (2/√π)·e^(-x²)·Σₙ (2x²)ⁿ·x / (1·3·…·(2n+1)).
+
+    All terms are positive, so nothing cancels (unlike the Taylor series of erf)."""
     term = x.copy()
     total = x.copy()
     two_x2 = 2 * x * x
@@ -248,6 +250,20 @@ def _lgamma_numpy(x):
     return xp.asarray(xp.frompyfunc(one, 1, 1)(x), dtype=_as_float_array(x).dtype)
 
 
+# asymptotic series in w = 1/x²: ψ(x) ~ ln x - 1/(2x) - Σₖ B₂ₖ/(2k)·wᵏ and ψ'(x) ~ 1/x + w/2 + (1/x)·Σₖ B₂ₖ·wᵏ,
+# with the Bernoulli numbers B₂ … B₁₄ (k = 1 … 7; at x >= 10 the next term is below 1e-16 of the sum)
+_DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+_TRIGAMMA_SERIES = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+
+
+def _power_series(w, coefficients):
+    """Σₖ cₖ·wᵏ for k = 1, 2, … by Horner's rule."""
+    total = 0
+    for c in reversed(coefficients):
+        total = (total + c) * w
+    return total
+
+
 def _shifted(x, shift_terms, asymptotic):
     """Evaluate ψ or ψ' for x > 0: recur up by ``shift_terms(x)`` until x >= 10, then the asymptotic series."""
     total = xp.zeros_like(x)
@@ -259,17 +275,15 @@ def _shifted(x, shift_terms, asymptotic):
 
 
 def _digamma_numpy(x):
-    """ψ(x) = d ln Γ(x)/dx without SciPy: ψ(x) = ψ(x+1) - 1/x up to x >= 10, then
-    ln x - 1/(2x) - Σ B₂ₖ/(2k·x²ᵏ) (k <= 7, error < 1e-15); reflection ψ(x) = ψ(1-x) - π/tan(πx) for x < 0.5."""
+    """ψ(x) = d ln Γ(x)/dx without SciPy: ψ(x) = ψ(x+1) - 1/x up to x >= 10, then the asymptotic series;
+    the reflection ψ(x) = ψ(1-x) - π/tan(πx) for x < 0.5."""
     x = _as_float_array(x)
     with xp.errstate(divide="ignore", invalid="ignore"):
         reflect = x < 0.5
         z = xp.where(reflect, 1 - x, x)
 
         def asymptotic(z):
-            w = 1 / (z * z)
-            series = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))))
-            return xp.log(z) - 0.5 / z - series
+            return xp.log(z) - 0.5 / z - _power_series(1 / (z * z), _DIGAMMA_SERIES)
 
         out = _shifted(z, lambda z: -1 / z, asymptotic)
         out = xp.where(reflect, out - _math.pi / xp.tan(_math.pi * x), out)
@@ -278,8 +292,8 @@ def _digamma_numpy(x):
 
 
 def _trigamma_numpy(x):
-    """ψ'(x) without SciPy: ψ'(x) = ψ'(x+1) + 1/x² up to x >= 10, then 1/x + 1/(2x²) + Σ B₂ₖ/x²ᵏ⁺¹;
-    reflection ψ'(x) = π²/sin²(πx) - ψ'(1-x) for x < 0.5."""
+    """ψ'(x) without SciPy: ψ'(x) = ψ'(x+1) + 1/x² up to x >= 10, then the asymptotic series;
+    the reflection ψ'(x) = π²/sin²(πx) - ψ'(1-x) for x < 0.5."""
     x = _as_float_array(x)
     with xp.errstate(divide="ignore", invalid="ignore"):
         reflect = x < 0.5
@@ -287,8 +301,7 @@ def _trigamma_numpy(x):
 
         def asymptotic(z):
             w = 1 / (z * z)
-            series = w * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (1 / 30 - w * (5 / 66 - w * (691 / 2730 - w * 7 / 6))))))
-            return 1 / z + 0.5 * w + series / z
+            return 1 / z + 0.5 * w + _power_series(w, _TRIGAMMA_SERIES) / z
 
         out = _shifted(z, lambda z: 1 / (z * z), asymptotic)
         out = xp.where(reflect, (_math.pi / xp.sin(_math.pi * x)) ** 2 - out, out)
@@ -354,7 +367,9 @@ def _fextreme_derivatives(a, b, out):
     return a_wins, ~a_wins
 
 
-atan2 = _binary("atan2", xp.arctan2, _atan2_derivatives, "Angle of the point ``(b, a)``: ``atan(a / b)`` in the right quadrant.")
+atan2 = _binary(
+    "atan2", xp.arctan2, _atan2_derivatives, "Angle of the point ``(b, a)``: ``atan(a / b)`` in the right quadrant."
+)
 arctan2 = atan2
 floor_divide = _binary(
     "floor_divide", xp.floor_divide, None,
@@ -371,5 +386,5 @@ fmod = _binary(
     "fmod", xp.fmod, lambda a, b, y: (1, -xp.trunc(a / b)),
     "C's remainder ``a - trunc(a / b)·b``, with the sign of ``a``.",
 )
-fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum that ignores NaN; ties send the gradient to ``a``.")
-fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum that ignores NaN; ties send the gradient to ``a``.")
+fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum ignoring NaN; a tie's gradient goes to ``a``.")
+fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum ignoring NaN; a tie's gradient goes to ``a``.")

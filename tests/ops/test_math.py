@@ -206,7 +206,9 @@ def test_numpy_fallback_erfinv_inverts_erf():
     np.testing.assert_array_equal(cm._erfinv_numpy(np.array([1.0, -1.0, 2.0])), [np.inf, -np.inf, np.nan])
 
 
-@pytest.mark.parametrize("name, ref", [("_digamma_numpy", "psi"), ("_trigamma_numpy", "polygamma"), ("_lgamma_numpy", "gammaln")])
+@pytest.mark.parametrize(
+    "name, ref", [("_digamma_numpy", "psi"), ("_trigamma_numpy", "polygamma"), ("_lgamma_numpy", "gammaln")]
+)
 def test_numpy_fallback_gamma_functions_match_scipy(name, ref):
     special = pytest.importorskip("scipy.special")
     x = np.concatenate([np.linspace(-5.75, -0.15, 57), np.geomspace(1e-8, 1e3, 120)])
