@@ -386,5 +386,5 @@ fmod = _binary(
     "fmod", xp.fmod, lambda a, b, y: (1, -xp.trunc(a / b)),
     "C's remainder ``a - trunc(a / b)·b``, with the sign of ``a``.",
 )
-fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum ignoring NaN; a tie's gradient goes to ``a``.")
-fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum ignoring NaN; a tie's gradient goes to ``a``.")
+fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum ignoring NaN (ties: gradient to ``a``).")
+fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum ignoring NaN (ties: gradient to ``a``).")
