@@ -2,7 +2,7 @@
 index-only ``unique``, ``searchsorted`` and ``bucketize``.
 
 The values these return are read from the input at the indices the sort found, with
-:func:`~chainrule.ops.gather.gather`, so their gradient is gather's: each value's gradient goes
+:func:`~chainrule.ops.gather.gather` (told that no position is read twice), so their gradient is gather's: each value's gradient goes
 back to the position it came from. Indices are int64 tensors without gradient.
 """
 
@@ -10,7 +10,7 @@ from collections import namedtuple
 
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, constant
-from .gather import _dim, gather
+from .gather import _dim, _gather
 
 __all__ = ["sort", "argsort", "topk", "kthvalue", "unique", "searchsorted", "bucketize"]
 
@@ -19,47 +19,49 @@ TopkResult = namedtuple("TopkResult", ["values", "indices"])
 KthvalueResult = namedtuple("KthvalueResult", ["values", "indices"])
 
 
-def _order(data, dim, descending):
-    """Stable sorting order of ``data`` along ``dim``. NaN sorts as the largest value (as in PyTorch).
+def _order(data, dim, descending, stable):
+    """Sorting order of ``data`` along ``dim``; NaN sorts as the largest value (as in PyTorch).
 
-    Descending and stable: sort the reversed axis ascending, reverse the order back and map the
-    positions, so that equal values keep their original order in both directions.
+    ``stable`` keeps equal values in their original order (NumPy's stable sort, several times slower
+    than its default). Descending: sort the reversed axis ascending, reverse the order back and map the
+    positions, which keeps the stable order of ties in that direction too.
     """
+    kind = "stable" if stable else None
     if not descending:
-        return xp.argsort(data, axis=dim, kind="stable")
+        return xp.argsort(data, axis=dim, kind=kind)
     n = data.shape[dim]
-    reversed_order = xp.argsort(xp.flip(data, axis=dim), axis=dim, kind="stable")
+    reversed_order = xp.argsort(xp.flip(data, axis=dim), axis=dim, kind=kind)
     return (n - 1) - xp.flip(reversed_order, axis=dim)
 
 
-def _sorted_along(a, dim, descending, op):
+def _sorted_along(a, dim, descending, op, stable=False):
     a = as_tensor(a)
     dim = _dim(dim, a.ndim, op)
     data = a.data if a.ndim else a.data.reshape(1)
-    return a, dim, _order(data, dim, descending).astype(xp.int64)
+    return a, dim, _order(data, dim, descending, stable).astype(xp.int64)
 
 
 def sort(input, dim=-1, descending=False, stable=False):
     """Sorted values along ``dim`` and the indices they came from: ``(values, indices)``.
 
-    The sort is always stable (``stable`` is accepted for PyTorch's signature): equal values keep
-    their order. The gradient of ``values`` goes back to the sorted positions.
+    With ``stable=True`` equal values keep their order (PyTorch's stable order); otherwise the order
+    among ties is unspecified. The gradient of ``values`` goes back to the sorted positions.
     """
-    a, dim, order = _sorted_along(input, dim, descending, "sort")
+    a, dim, order = _sorted_along(input, dim, descending, "sort", stable)
     order = order.reshape(a.shape)
-    return SortResult(gather(a, dim, order), constant(order))
+    return SortResult(_gather(a, dim, order, distinct=True), constant(order))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """The indices that sort ``input`` along ``dim`` (int64, stable)."""
-    a, dim, order = _sorted_along(input, dim, descending, "argsort")
+    """The indices that sort ``input`` along ``dim`` (int64; ties in their original order with ``stable=True``)."""
+    a, dim, order = _sorted_along(input, dim, descending, "argsort", stable)
     return constant(order.reshape(a.shape))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, largest first: ``(values, indices)``.
 
-    Ties keep their original order. The results are always sorted.
+    Which of tied values are chosen is unspecified (as in PyTorch). The results are always sorted.
     """
     a, dim, order = _sorted_along(input, dim, largest, "topk")
     n = order.shape[dim]
@@ -68,7 +70,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     chosen = xp.take(order, xp.arange(k), axis=dim)
     if not a.ndim:
         chosen = chosen.reshape(())
-    return TopkResult(gather(a, dim, chosen), constant(chosen))
+    return TopkResult(_gather(a, dim, chosen, distinct=True), constant(chosen))
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -80,7 +82,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     chosen = xp.take(order, [k - 1], axis=dim)
     if not a.ndim:
         chosen = chosen.reshape(())
-    values = gather(a, dim, chosen)
+    values = _gather(a, dim, chosen, distinct=True)
     if not keepdim and a.ndim:
         values, chosen = values.reshape(values.shape[:dim] + values.shape[dim + 1 :]), xp.squeeze(chosen, dim)
     return KthvalueResult(values, constant(chosen))
