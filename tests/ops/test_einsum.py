@@ -122,3 +122,17 @@ def test_products_match_torch(name, rng, torch):
 def test_product_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "fn, torch_fn, shapes",
+    [
+        (lambda a, b: cr.einsum("bi,bj->bij", a, b), lambda T, a, b: T.einsum("bi,bj->bij", a, b), [(2, 3), (2, 3)]),
+        (lambda a, b: cr.einsum("ii,ij->j", a, b), lambda T, a, b: T.einsum("ii,ij->j", a, b), [(3, 3), (3, 2)]),
+        (cr.cross, lambda T, a, b: T.linalg.cross(a, b), [(2, 3), (2, 3)]),
+        (lambda a, b: cr.diagonal(a @ b), lambda T, a, b: (a @ b).diagonal(), [(3, 2), (2, 3)]),
+        (lambda a, b: cr.diag(cr.dot(a, b) * a), lambda T, a, b: (a.dot(b) * a).diag(), [(3,), (3,)]),
+    ],
+)
+def test_float32_gradients_stay_float32(fn, torch_fn, shapes, rng, compare_torch, torch):
+    compare_torch(fn, lambda *t: torch_fn(torch, *t), *[rng.standard_normal(shape) for shape in shapes])

@@ -196,3 +196,29 @@ def test_scatter_with_reduce_matches_torch(reduce, rng, torch):
     np.testing.assert_allclose(cr.scatter(x, 1, index, src, reduce=reduce).data, expected.numpy(), rtol=1e-12)
     expected = torch.from_numpy(x).scatter(1, ti, 2.0, reduce=reduce)
     np.testing.assert_allclose(cr.Tensor(x).scatter(1, index, value=2.0, reduce=reduce).data, expected.numpy())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["gather", "scatter_add", "scatter_reduce_amax", "scatter_reduce_prod", "index_add", "masked_fill", "sort", "topk"],
+)
+def test_float32_gradients_stay_float32(name, rng, compare_torch, torch):
+    x, src = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    index = rng.integers(0, 4, (3, 4))
+    ti = torch.from_numpy(index)
+    mask = x > 0
+    cases = {
+        "gather": (lambda a, s: cr.gather(a * s, 1, index), lambda a, s: (a * s).gather(1, ti)),
+        "scatter_add": (lambda a, s: cr.scatter_add(a, 1, index, s), lambda a, s: a.scatter_add(1, ti, s)),
+        "scatter_reduce_amax": (lambda a, s: cr.scatter_reduce(a, 1, index, s, "amax"),
+                                lambda a, s: a.scatter_reduce(1, ti, s, "amax")),
+        "scatter_reduce_prod": (lambda a, s: cr.scatter_reduce(a, 1, index, s, "prod"),
+                                lambda a, s: a.scatter_reduce(1, ti, s, "prod")),
+        "index_add": (lambda a, s: cr.index_add(a, 0, np.array([2, 0, 2]), s, alpha=0.5),
+                      lambda a, s: a.index_add(0, torch.tensor([2, 0, 2]), s, alpha=0.5)),
+        "masked_fill": (lambda a, s: cr.masked_fill(a * s, mask, 0.5),
+                        lambda a, s: (a * s).masked_fill(torch.from_numpy(mask), 0.5)),
+        "sort": (lambda a, s: cr.sort(a * s, dim=0).values, lambda a, s: torch.sort(a * s, dim=0).values),
+        "topk": (lambda a, s: cr.topk(a + s, 2).values, lambda a, s: torch.topk(a + s, 2).values),
+    }
+    compare_torch(*cases[name], x, src)

@@ -269,3 +269,17 @@ def test_clamp_in_place():
     with cr.no_grad():
         leaf.clamp_(0, 1)
     np.testing.assert_array_equal(leaf.data, [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    "fn, torch_fn",
+    [
+        (cr.erf, lambda x: x.erf()),
+        (cr.digamma, lambda x: x.digamma()),
+        (lambda x: cr.atan2(x, 0.5), lambda x: x.atan2(x.new_tensor(0.5))),
+        (lambda x: x % 0.7, lambda x: x % 0.7),
+        (lambda x: cr.clamp(x, x * 0.0 - 0.5, 0.5), lambda x: x.clamp(x * 0.0 - 0.5, x * 0.0 + 0.5)),
+    ],
+)
+def test_float32_gradients_stay_float32(fn, torch_fn, compare_torch):
+    compare_torch(fn, torch_fn, np.linspace(0.15, 1.85, 6))
