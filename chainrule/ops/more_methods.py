@@ -55,6 +55,7 @@ def install():
     T.__rmod__ = _reflected(math.remainder)
     for name in math.__all__:
         setattr(T, name, getattr(math, name))
+    T.where = lambda self, condition, other: elementwise.where(condition, self, other)
     T.maximum = elementwise.maximum
     T.minimum = elementwise.minimum
     T.clamp = elementwise.clip

@@ -135,6 +135,7 @@ def test_where_accepts_numbers_like_torch(torch):
     np.testing.assert_array_equal(out.data, expected.numpy())
     x = np.array([1.0, 2.0, 3.0])
     compare64(torch, lambda a: cr.where(cond, a, 0.0), lambda a: torch.where(torch.from_numpy(cond), a, 0.0), x)
+    compare64(torch, lambda a: a.where(cr.Tensor(cond), -a), lambda a: a.where(torch.from_numpy(cond), -a), x)
 
 
 # ----------------------------------------------------------------------- errors
