@@ -1,11 +1,15 @@
 """Element-wise math beyond arithmetic: rounding, remainders, logs and exponentials, trigonometric,
-hyperbolic and error functions, as in ``torch``.
+hyperbolic, error and gamma functions, as in ``torch``.
 
 Each op is one line pairing its forward function with its local derivative ``d out/d x`` (given
 the input ``x`` and the output ``y``); the chain rule multiplies the upstream gradient by it.
 Integer inputs of a transcendental function are computed in the default float dtype, as PyTorch
-promotes them. ``erf``, ``erfc`` and ``erfinv`` use SciPy when it is installed, else the NumPy
-versions below (relative error about 1e-15 for erf, 1e-14 for erfc, checked against ``math.erf`` in the tests).
+promotes them.
+
+``erf``, ``erfc``, ``erfinv``, ``lgamma`` and ``digamma`` use SciPy when it is installed, else the
+NumPy versions below (relative error about 1e-15 for erf, digamma and trigamma, 1e-14 for erfc,
+checked against ``math.erf``/``math.erfc`` and SciPy in the tests; the fallback ``lgamma`` calls
+``math.lgamma`` element by element, which is slow on large arrays).
 """
 
 import math as _math
