@@ -7,7 +7,7 @@ Integer inputs of a transcendental function are computed in the default float dt
 promotes them.
 
 ``erf``, ``erfc``, ``erfinv``, ``lgamma`` and ``digamma`` use SciPy when it is installed, else the
-NumPy versions below (relative error about 1e-15 for erf, digamma and trigamma, 1e-14 for erfc,
+NumPy versions below (relative error about 1e-15 for erf, 1e-14 for erfc, 1e-13 for digamma and trigamma,
 checked against ``math.erf``/``math.erfc`` and SciPy in the tests; the fallback ``lgamma`` calls
 ``math.lgamma`` element by element, which is slow on large arrays).
 """
