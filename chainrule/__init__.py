@@ -53,6 +53,12 @@ from . import linalg
 from .ops.norms import norm
 from .ops.rearrange import *  # noqa: F401,F403
 from .ops.scan import *  # noqa: F401,F403
+from .ops.math import *  # noqa: F401,F403
+from .ops.gather import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops.einsum import einsum
+from .ops.matrices import *  # noqa: F401,F403
+from .ops.elementwise import clip as clamp
 
 __version__ = "0.1.0"
 

@@ -108,3 +108,5 @@ def install():
     T.softmax = activation.softmax
     T.log_softmax = activation.log_softmax
     T.__getattr__ = _torch_names.tensor_getattr
+    from . import more_methods  # (math, gather, sorting, einsum and matrix methods: their own module)
+    more_methods.install()
