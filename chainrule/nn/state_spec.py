@@ -225,7 +225,8 @@ def _rules():
             linear.Linear: _linear, conv.Conv2d: _conv, conv.ConvTranspose2d: _conv,
             normalization.BatchNorm1d: _batch_norm, conv.BatchNorm2d: _batch_norm,
             normalization.LayerNorm: _layer_norm, embedding.Embedding: _embedding,
-            recurrent.RNN: _recurrent, recurrent.LSTM: _recurrent, recurrent.GRU: _recurrent,
+            recurrent.RNNBase: _recurrent, recurrent.RNN: _recurrent, recurrent.LSTM: _recurrent,
+            recurrent.GRU: _recurrent,
             containers.Sequential: _children, containers.ModuleList: _children,
         })
     return _RULES
