@@ -170,6 +170,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
                 raise ModelFileError(f"{path}: the file holds the state of a {saved_class} {key}, "
                                      f"but a {given_class} was given")
             states[key] = _decoded(path, file, header, key, prefix)
+            _check_state_like(path, key, states[key], obj)
         extra = _decoded(path, file, header, "extra", _EXTRA) if "extra" in metadata else None
         weights = {name: read_tensor(path, file, header, name) for name in _weight_names(header)}
     model.load_state_dict(weights)
@@ -383,6 +384,65 @@ def _build(path, header):
     if expected is None:  # a class without a rule (a user's own layer): compare what was built
         _check_weights(path, header, _model_state(model), problem)
     return model
+
+
+def _check_state_like(path, key, saved, obj):
+    """Saved optimizer/scheduler state must look like ``obj``'s own: no entries it lacks, values of the same kinds.
+
+    ``load_state_dict`` of a scheduler sets attributes from the saved names, and an optimizer's takes
+    its hyper-parameters as saved: a file must not be able to set a learning rate to a string or
+    replace a scheduler's optimizer. (Objects whose own state is not chainrule's layout are not checked.)
+    """
+    current = obj.state_dict()
+    if not isinstance(current, dict) or (key == "optimizer" and not isinstance(current.get("param_groups"), list)):
+        return  # an object of another kind: its load_state_dict alone judges the saved state
+    if key == "optimizer":
+        groups = saved.get("param_groups") if isinstance(saved, dict) else None
+        if (not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups)
+                or not isinstance(saved.get("state", {}), dict)):
+            raise ModelFileError(f"{path} is corrupt: its optimizer state is not a dict with 'state' and "
+                                 f"'param_groups'")
+        pairs = [(f"param_groups[{i}]", s, c) for i, (s, c) in enumerate(zip(groups, current["param_groups"]))]
+    else:
+        pairs = [("", saved, current)]
+    for where, saved_part, current_part in pairs:
+        if not isinstance(saved_part, dict):
+            raise ModelFileError(f"{path} is corrupt: its {key} state is {_short(saved_part)}, not a dict")
+        for name, value in saved_part.items():
+            if name == "params":
+                ok = isinstance(value, list) and all(_kind(i) == "number" for i in value)
+            elif name in current_part:
+                ok = _same_kind(value, current_part[name])
+            else:
+                ok = key == "optimizer"  # an optimizer ignores hyper-parameters it does not know
+            if not ok:
+                raise ModelFileError(f"{path} is corrupt: its {key} state has {where}[{name!r}] = {_short(value)}, "
+                                     f"but the given {type(obj).__name__}'s is "
+                                     f"{_short(current_part.get(name, 'absent'))}")
+
+
+def _kind(value):
+    if value is None:
+        return None
+    if isinstance(value, (bool, numpy.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, numpy.integer, numpy.floating)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "sequence"
+    return type(value).__name__  # str, dict, ndarray
+
+
+def _same_kind(saved, current):
+    """Same kind of value (None matches anything: e.g. a best score not known yet); sequences element-wise."""
+    kinds = _kind(saved), _kind(current)
+    if None in kinds:
+        return True
+    if kinds[0] != kinds[1]:
+        return False
+    if kinds[0] == "sequence" and len(current):
+        return all(_same_kind(item, current[0]) for item in saved)
+    return True
 
 
 def _model_state(model):

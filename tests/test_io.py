@@ -633,3 +633,28 @@ def test_the_command_reports_a_malformed_model_file_in_one_line(tmp_path, capsys
     assert err.count("\n") == 1 and err.startswith(f"chainrule: error: {path}")
     for word in words:
         assert word in err
+
+
+@pytest.mark.parametrize("key, change, match", [
+    ("optimizer", lambda state: state["param_groups"][0].update(lr="fast"), r"param_groups\[0\]\['lr'\] = 'fast'"),
+    ("optimizer", lambda state: state["param_groups"][0].update(betas=[0.9, "x"]), "betas"),
+    ("optimizer", lambda state: state.update(param_groups={"lr": 1}), "not a dict with"),
+    ("scheduler", lambda state: state.update(optimizer="gone"), r"\['optimizer'\] = 'gone'.*absent"),
+    ("scheduler", lambda state: state.update(last_epoch=[1]), "last_epoch"),
+])
+def test_optimizer_and_scheduler_state_must_look_like_the_given_ones(tmp_path, trained, key, change, match):
+    from chainrule.optim import Adam
+    from chainrule.optim.lr_scheduler import StepLR
+
+    model, optimizer = trained
+    path = tmp_path / "m.safetensors"
+    io.save(model, path, optimizer=optimizer, scheduler=StepLR(optimizer, 2))
+    state = json.loads(split(path)[0]["__metadata__"][key])
+    change(state)
+    path = edited(path, tmp_path, set_metadata(key, json.dumps(state)))
+    fresh = make_model()
+    fresh_optimizer = Adam(fresh.parameters(), lr=0.5)
+    scheduler = StepLR(fresh_optimizer, 2)
+    with pytest.raises(ModelFileError, match=match):
+        io.load_checkpoint(path, fresh, optimizer=fresh_optimizer, scheduler=scheduler)
+    assert fresh_optimizer.param_groups[0]["lr"] == 0.5 and scheduler.optimizer is fresh_optimizer  # untouched
