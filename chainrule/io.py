@@ -381,8 +381,9 @@ def _build(path, header):
     except Exception as error:
         raise ModelFileError(f"{path}: cannot rebuild the model from the architecture stored in the file "
                              f"({type(error).__name__}: {error})") from error
-    if expected is None:  # a class without a rule (a user's own layer): compare what was built
-        _check_weights(path, header, _model_state(model), problem)
+    # Compare what was built too: for a class without a rule (a user's own layer) this is the only
+    # check, for the others it makes sure load_state_dict cannot fail (it costs no copies).
+    _check_weights(path, header, _model_state(model), problem)
     return model
 
 

@@ -658,3 +658,14 @@ def test_optimizer_and_scheduler_state_must_look_like_the_given_ones(tmp_path, t
     with pytest.raises(ModelFileError, match=match):
         io.load_checkpoint(path, fresh, optimizer=fresh_optimizer, scheduler=scheduler)
     assert fresh_optimizer.param_groups[0]["lr"] == 0.5 and scheduler.optimizer is fresh_optimizer  # untouched
+
+
+def test_save_refuses_extra_nested_deeper_than_load_reads(tmp_path, trained):
+    deep = "leaf"
+    for _ in range(io.MAX_JSON_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests deeper than 64 levels"):
+        io.save(trained[0], tmp_path / "m.safetensors", extra=deep)
+    deep = deep[0][0]  # 63 levels of lists: what load reads
+    io.save(trained[0], tmp_path / "m.safetensors", extra=deep)
+    assert io.read_metadata(tmp_path / "m.safetensors")["extra"] == deep
