@@ -42,8 +42,8 @@ import tempfile
 import numpy
 
 from .backend import to_numpy
-from .safetensors_format import (DTYPE_NAMES as _DTYPE_NAMES, DTYPES as _DTYPES, ModelFileError, json_depth,
-                                 open_file as _open, parse_json, read_header, read_tensor)
+from .safetensors_format import (DTYPE_NAMES as _DTYPE_NAMES, DTYPES as _DTYPES, MAX_JSON_ITEMS, ModelFileError,
+                                 json_extent, open_file as _open, parse_json, read_header, read_tensor)
 from .tensor import Tensor
 
 __all__ = [
@@ -349,11 +349,15 @@ def _json(path, metadata, key):
 
 
 def _dumps(value, what):
-    """``json.dumps`` for the metadata, refusing what load would refuse (too deeply nested)."""
+    """``json.dumps`` for the metadata, refusing what load would refuse (too deep, too many values)."""
     text = json.dumps(value)
-    if json_depth(text.encode("utf-8", "surrogatepass")) > MAX_JSON_DEPTH:
+    depth, items = json_extent(text.encode("utf-8", "surrogatepass"))
+    if depth > MAX_JSON_DEPTH:
         raise ValueError(f"save: the {what} nests deeper than {MAX_JSON_DEPTH} levels, which model files do not "
                          f"allow")
+    if items > MAX_JSON_ITEMS:
+        raise ValueError(f"save: the {what} holds {items} JSON values, more than the {MAX_JSON_ITEMS} model files "
+                         f"allow; store large data as NumPy arrays, which become tensors")
     return text
 
 

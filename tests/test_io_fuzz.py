@@ -17,6 +17,11 @@ from chainrule import io, nn  # noqa: E402
 from chainrule.io import ModelFileError  # noqa: E402
 from chainrule.optim import Adam  # noqa: E402
 
+try:
+    import safetensors.numpy as safetensors_numpy
+except ImportError:  # the reference reader is optional
+    safetensors_numpy = None
+
 
 def make_model():
     return nn.Sequential(nn.Linear(4, 3, seed=0), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 2, seed=1))
@@ -116,6 +121,15 @@ def test_a_mutated_model_file_loads_or_raises_model_file_error(tmp_path, content
         except ModelFileError as error:
             assert str(path) in str(error)
         # anything else propagates and fails the test
+    try:
+        tensors, _ = io.load_safetensors(path)
+    except ModelFileError:
+        return
+    if safetensors_numpy is not None:  # what we accept, the reference reader accepts, with the same arrays
+        reference = safetensors_numpy.load_file(str(path))
+        assert set(reference) == set(tensors)
+        for name, array in tensors.items():
+            assert reference[name].dtype == array.dtype and np.array_equal(reference[name], array, equal_nan=True)
 
 
 def test_the_unmutated_file_loads():
