@@ -220,19 +220,22 @@ def json_extent(raw):
     inside, slashes = 0, 0  # carried between chunks: inside a string? backslashes ending the last chunk
     for start in range(0, len(codes), _CHUNK):
         chunk = codes[start:start + _CHUNK]
-        index = numpy.arange(len(chunk))
         slash = chunk == 0x5C
-        last_other = numpy.maximum.accumulate(numpy.where(slash, -1, index))
-        run = index - last_other + numpy.where(last_other < 0, slashes, 0)  # backslashes ending at each byte
-        before = numpy.concatenate(([slashes], run[:-1]))
-        quotes = (chunk == 0x22) & (before % 2 == 0)  # a quote after an odd run of backslashes is escaped
+        if slashes or slash.any():  # a quote after an odd run of backslashes is escaped
+            index = numpy.arange(len(chunk))
+            last_other = numpy.maximum.accumulate(numpy.where(slash, -1, index))
+            run = index - last_other + numpy.where(last_other < 0, slashes, 0)  # backslashes ending at each byte
+            quotes = (chunk == 0x22) & (numpy.concatenate(([slashes], run[:-1])) % 2 == 0)
+            slashes = int(run[-1])
+        else:
+            quotes = chunk == 0x22
         outside = (numpy.cumsum(quotes, dtype=numpy.int64) + inside) % 2 == 0
         opens = ((chunk == 0x5B) | (chunk == 0x7B)) & outside
         closes = ((chunk == 0x5D) | (chunk == 0x7D)) & outside
         running = numpy.cumsum(opens.astype(numpy.int8) - closes, dtype=numpy.int64) + depth
         deepest, depth = max(deepest, int(running.max())), int(running[-1])
         items += int(numpy.count_nonzero(opens | (((chunk == 0x2C) | (chunk == 0x3A)) & outside)))
-        inside, slashes = int(not outside[-1]), int(run[-1])
+        inside = int(not outside[-1])
     return deepest, items
 
 
