@@ -173,7 +173,6 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
             _check_state_like(path, key, states[key], obj)
         extra = _decoded(path, file, header, "extra", _EXTRA) if "extra" in metadata else None
         weights = {name: read_tensor(path, file, header, name) for name in _weight_names(header)}
-    model.load_state_dict(weights)
     for key, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if key in states:
             try:
@@ -181,6 +180,7 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
             except Exception as error:
                 raise ModelFileError(f"{path}: the saved {key} state does not fit the given {key} "
                                      f"({type(error).__name__}: {error})") from error
+    model.load_state_dict(weights)  # last: it cannot fail (checked above), so a failure leaves the model as it was
     return extra
 
 

@@ -524,12 +524,19 @@ def test_metadata_values_must_be_strings(tmp_path, saved):
     load_all_ways(edited(saved, tmp_path, set_metadata("extra", {"epoch": 3})), "map strings to strings")
 
 
-def test_a_failed_checkpoint_load_leaves_the_model_untouched(tmp_path, trained):
+def two_groups(header):
+    state = json.loads(header["__metadata__"]["optimizer"])
+    state["param_groups"] *= 2
+    header["__metadata__"]["optimizer"] = json.dumps(state)
+
+
+@pytest.mark.parametrize("change", [set_metadata("extra", '{"__tuple__": 5}'), two_groups])
+def test_a_failed_checkpoint_load_leaves_the_model_untouched(tmp_path, trained, change):
     from chainrule.optim import Adam
 
     path = tmp_path / "m.safetensors"
     io.save(trained[0], path, optimizer=trained[1], extra={"epoch": 1})
-    path = edited(path, tmp_path, set_metadata("extra", '{"__tuple__": 5}'))
+    path = edited(path, tmp_path, change)
     model = make_model(seed=5)
     before = model.state_dict()
     with pytest.raises(ModelFileError):
