@@ -16,6 +16,7 @@ from hypothesis import strategies as st  # noqa: E402
 from chainrule import io, nn  # noqa: E402
 from chainrule.io import ModelFileError  # noqa: E402
 from chainrule.optim import Adam  # noqa: E402
+from chainrule.optim.lr_scheduler import StepLR  # noqa: E402
 
 try:
     import safetensors.numpy as safetensors_numpy
@@ -28,14 +29,14 @@ def make_model():
 
 
 def saved_bytes():
-    """A small model saved with optimizer state and extra (arrays, a tuple, int keys): every part of the format."""
+    """A small model saved with optimizer, scheduler and extra (arrays, a tuple, int keys): all parts of the format."""
     model = make_model()
     optimizer = Adam(model.parameters(), lr=0.01)
     model(np.ones((2, 4), np.float32)).sum().backward()
     optimizer.step()
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "m.safetensors")
-        io.save(model, path, optimizer=optimizer,
+        io.save(model, path, optimizer=optimizer, scheduler=StepLR(optimizer, 2),
                 extra={"epoch": 1, "mean": np.arange(4.0), "pair": (1, "a"), "by_id": {0: np.int32(5)}})
         with open(path, "rb") as file:
             return file.read()
@@ -101,7 +102,8 @@ def mutated_files(draw):
             layer["config"][key] = draw(json_values)
         header["__metadata__"]["architecture"] = json.dumps(architecture)
     else:  # metadata: any key, any JSON text (or a non-string)
-        key = draw(st.sampled_from(["architecture", "optimizer", "extra", "format_version", "optimizer_class"]))
+        key = draw(st.sampled_from(["architecture", "optimizer", "scheduler", "extra", "format_version",
+                                    "optimizer_class", "scheduler_class"]))
         value = draw(json_values)
         header["__metadata__"][key] = json.dumps(value) if draw(st.booleans()) else value
     return with_header(header)
@@ -114,8 +116,9 @@ def test_a_mutated_model_file_loads_or_raises_model_file_error(tmp_path, content
     path = tmp_path / "fuzzed.safetensors"
     path.write_bytes(content)
     model = make_model()
+    optimizer = Adam(model.parameters())
     for attempt in (lambda: io.load(path), lambda: io.read_metadata(path),
-                    lambda: io.load_checkpoint(path, model, optimizer=Adam(model.parameters()))):
+                    lambda: io.load_checkpoint(path, model, optimizer=optimizer, scheduler=StepLR(optimizer, 2))):
         try:
             attempt()
         except ModelFileError as error:
