@@ -664,11 +664,22 @@ def _load_for_use(path):
 
     model = io.load(path)
     extra = io.read_metadata(path)["extra"] or {}
-    if "preprocessing" not in extra or "task" not in extra:
+    if not isinstance(extra, dict) or "preprocessing" not in extra or "task" not in extra:
         raise UserError(f"{path}: the model file holds no preprocessing (it was not written by 'chainrule train'); "
                         f"load it in Python with chainrule.load({path!r})")
-    preprocessor = TablePreprocessor.from_dict(extra["preprocessing"])
-    return model, preprocessor, extra["task"], extra.get("input_shape")
+    task, input_shape = extra["task"], extra.get("input_shape")
+    if task not in ("classification", "regression"):
+        raise io.ModelFileError(f"{path} is corrupt: its task is {task!r}; expected 'classification' or 'regression'")
+    if input_shape is not None and not (isinstance(input_shape, list) and len(input_shape) <= 8 and all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 2**31 for n in input_shape)):
+        raise io.ModelFileError(f"{path} is corrupt: its input_shape is {input_shape!r:.80}; expected a list of "
+                                f"positive ints")
+    try:
+        preprocessor = TablePreprocessor.from_dict(extra["preprocessing"])
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise io.ModelFileError(f"{path} is corrupt: its preprocessing cannot be restored "
+                                f"({type(error).__name__}: {error})") from None
+    return model, preprocessor, task, input_shape
 
 
 def _features(preprocessor, table, input_shape):
