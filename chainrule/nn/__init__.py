@@ -6,6 +6,7 @@ Modelled on ``torch.nn``; every layer can also describe itself as a JSON config
 
 from . import init, models
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import *  # noqa: F401,F403
 from .config import build_module, module_to_config, register_module, registered_modules
 from .containers import ModuleList, Sequential
 from .dropout import Dropout
