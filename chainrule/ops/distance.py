@@ -6,7 +6,7 @@ which axis is reduced) follow the PyTorch functions of the same names.
 """
 
 from ..backend import xp
-from ..tensor import as_tensor, result
+from ..tensor import Tensor, as_tensor, result
 from .elementwise import clip, minimum, sqrt, where
 from .reduce import mean as _mean
 from .reduce import sum as _sum
@@ -96,8 +96,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
     x1, x2 = _floating(input1, op), _floating(input2, op)
     if x1.shape != x2.shape or x1.ndim not in (1, 2):
         raise ValueError(f"{op}: input1 {x1.shape} and input2 {x2.shape} must both be (N, D) or (D,)")
-    y = getattr(target, "data", None)
-    y = xp.asarray(target) if y is None else y
+    y = target.data if isinstance(target, Tensor) else xp.asarray(target)
     if y.shape != x1.shape[:-1]:
         raise ValueError(f"{op}: target must have shape {x1.shape[:-1]}, got {y.shape}")
     axis = x1.ndim - 1
