@@ -23,8 +23,8 @@ def _compare(torch, ours, theirs, pred, target, rng):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_losses_match_torch(torch, rng, reduction):
     pred, target = rng.standard_normal((6, 3)) * 2, rng.standard_normal((6, 3)).astype(np.float32)
-    _compare(torch, nn.MSELoss(reduction), torch.nn.MSELoss(reduction=reduction), pred, target, rng)
-    _compare(torch, nn.L1Loss(reduction), torch.nn.L1Loss(reduction=reduction), pred, target, rng)
+    _compare(torch, nn.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction), pred, target, rng)
+    _compare(torch, nn.L1Loss(reduction=reduction), torch.nn.L1Loss(reduction=reduction), pred, target, rng)
     _compare(torch, nn.HuberLoss(reduction, delta=0.7), torch.nn.HuberLoss(reduction=reduction, delta=0.7), pred, target, rng)
 
 
@@ -57,8 +57,10 @@ def test_loss_weights_follow_the_model_dtype(rng):
 
 
 def test_loss_errors_and_repr():
-    with pytest.raises(ValueError, match="MSELoss: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
-        nn.MSELoss("avg")
+    with pytest.raises(ValueError, match="MSELoss: reduction must be one of 'mean', 'sum', 'none', got 'avg'"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(TypeError, match="pass the reduction by keyword"):
+        nn.MSELoss("sum")  # PyTorch's first positional argument is the deprecated size_average
     with pytest.raises(ValueError, match="HuberLoss: delta must be a positive number"):
         nn.HuberLoss(delta=0)
     assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == "CrossEntropyLoss(label_smoothing=0.1)"
