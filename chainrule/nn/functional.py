@@ -260,28 +260,35 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                                   reduction=reduction)
 
 
-def _weighted(fn, input, target, weight, reduction, **kwargs):
-    """An elementwise loss with per-element weights: the unreduced loss times ``weight``, then reduced."""
+def _weighted(fn, input, target, weight, reduction, op, weighted_mean=True, **kwargs):
+    """An elementwise loss with per-element weights (input-shaped): the unreduced loss times ``weight``, then
+    summed, or for "mean" divided by the total weight (``weighted_mean``, PyTorch's mse/l1) or by the number
+    of elements (PyTorch's huber_loss)."""
     if weight is None:
         return fn(input, target, reduction=reduction, **kwargs)
     x = as_tensor(input)
     w = weight.data if isinstance(weight, Tensor) else xp.asarray(weight)
-    loss = _mul(fn(x, target, reduction="none", **kwargs), Tensor(w.astype(x.data.dtype, copy=False)))
+    if w.shape != x.shape:
+        raise ValueError(f"{op}: weight must have the input's shape {x.shape}, got {w.shape}")
+    w = w.astype(x.data.dtype, copy=False)
+    loss = _mul(fn(x, target, reduction="none", **kwargs), Tensor(w))
     if reduction == "none":
         return loss
-    return _mean(loss) if reduction == "mean" else _sum(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return _sum(loss) / Tensor(w.sum()) if weighted_mean else _mean(loss)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error; ``weight`` rescales each element's loss."""
     reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
-    return _weighted(_loss.mse_loss, input, target, weight, reduction)
+    return _weighted(_loss.mse_loss, input, target, weight, reduction, "mse_loss")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error; ``weight`` rescales each element's loss."""
     reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
-    return _weighted(_loss.l1_loss, input, target, weight, reduction)
+    return _weighted(_loss.l1_loss, input, target, weight, reduction, "l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -292,7 +299,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """½d² where |d| < delta, else delta·(|d| - ½delta); ``weight`` rescales each element's loss."""
-    return _weighted(_loss.huber_loss, input, target, weight, reduction, delta=delta)
+    return _weighted(_loss.huber_loss, input, target, weight, reduction, "huber_loss", weighted_mean=False,
+                     delta=delta)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
