@@ -9,6 +9,8 @@ loss per element / per sample, unreduced). Semantics follow PyTorch's functions 
 same names, including class weights and label smoothing.
 """
 
+import math
+
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
 from .activation import _sigmoid_pair
@@ -777,7 +779,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     diff = x.data - target.data.astype(x.data.dtype, copy=False)
     loss = 0.5 * (xp.log(v) + diff * diff / v)
     if full:
-        loss = loss + 0.5 * xp.log(2 * xp.pi)
+        loss = loss + 0.5 * math.log(2 * math.pi)  # a Python float: a NumPy float64 would promote float32
     loss = xp.broadcast_to(loss, xp.broadcast_shapes(loss.shape, x.shape))
 
     # d/dx = (x - t)/v;  d/dt = -(x - t)/v;  d/dv = ½(1/v - (x - t)²/v²)
