@@ -74,7 +74,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         as PyTorch does.
     zero_infinity : bool
         Replace infinite losses (no alignment possible: the input is too short for the target)
-        and their gradients by 0.
+        by 0. Without it such a loss stays infinite; its sequence gets a zero gradient either way
+        (PyTorch's is NaN without zero_infinity).
     """
     op = "ctc_loss"
     if reduction not in ("mean", "sum", "none"):
