@@ -134,7 +134,8 @@ class Softplus(_Activation):
 class Softmax(_Activation):
     """e^x / Σ e^x along ``dim``. For training a classifier, feed logits to ``CrossEntropyLoss`` instead.
 
-    ``dim`` defaults to -1 (the last axis), not to PyTorch's deprecated implicit choice.
+    ``dim`` defaults to -1 (the last axis); ``dim=None`` is PyTorch's deprecated implicit choice
+    (axis 0 for 0-, 1- and 3-D inputs, else axis 1), with its warning.
     """
 
     _args = ("dim",)
@@ -142,11 +143,16 @@ class Softmax(_Activation):
 
     def __init__(self, dim=-1):
         super().__init__()
-        if dim is None:
-            dim = -1
-        if not isinstance(dim, int) or isinstance(dim, bool):
-            raise TypeError(f"{type(self).__name__}: dim must be an int, got {dim!r}")
-        self.dim = int(dim)
+        if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int or None, got {dim!r}")
+        self.dim = dim
+
+    def forward(self, x):
+        if self.dim is None:
+            from . import functional
+
+            return getattr(functional, type(self)._op.__name__)(x)
+        return type(self)._op(x, self.dim)
 
 
 class LogSoftmax(Softmax):

@@ -465,5 +465,7 @@ def one_hot(tensor, num_classes=-1):
     if num_classes == -1:
         num_classes = int(ids.max()) + 1 if ids.size else 0
     if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
-        raise ValueError(f"one_hot: class ids must lie in [0, {num_classes}), got values from {ids.min()} to {ids.max()}")
+        raise ValueError(
+            f"one_hot: class ids must lie in [0, {num_classes}), got values from {ids.min()} to {ids.max()}"
+        )
     return Tensor((ids[..., None] == xp.arange(num_classes)).astype(xp.int64))

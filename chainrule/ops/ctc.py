@@ -100,13 +100,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         if lengths.shape != (batch,):
             raise ValueError(f"{op}: {name} must have one length per sequence ({batch}), got shape {lengths.shape}")
     if (in_len < 0).any() or (in_len > n_frames).any():
-        raise ValueError(f"{op}: input_lengths must lie in [0, {n_frames}] (the frames of log_probs), got {in_len.tolist()}")
+        raise ValueError(
+            f"{op}: input_lengths must lie in [0, {n_frames}] (the frames of log_probs), got {in_len.tolist()}"
+        )
     if (tg_len < 0).any():
         raise ValueError(f"{op}: target_lengths must be non-negative, got {tg_len.tolist()}")
     max_s = int(tg_len.max()) if batch else 0
     if tg.ndim == 1:  # concatenated targets: cut them into a padded (N, S) array
         if tg.size != tg_len.sum():
-            raise ValueError(f"{op}: concatenated targets have {tg.size} labels but target_lengths sum to {tg_len.sum()}")
+            raise ValueError(
+                f"{op}: concatenated targets have {tg.size} labels but target_lengths sum to {tg_len.sum()}"
+            )
         padded = xp.full((batch, max_s), blank, dtype=xp.intp)
         starts = xp.concatenate([[0], xp.cumsum(tg_len)[:-1]]).astype(xp.intp)
         for n in range(batch):
@@ -123,7 +127,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     used = tg[valid_label]
     if used.size and ((used < 0).any() or (used >= n_classes).any() or (used == blank).any()):
         bad = used[(used < 0) | (used >= n_classes) | (used == blank)][0]
-        raise ValueError(f"{op}: target label {int(bad)} is the blank ({blank}) or out of range for {n_classes} classes")
+        raise ValueError(
+            f"{op}: target label {int(bad)} is the blank ({blank}) or out of range for {n_classes} classes"
+        )
 
     # extended labels l' (N, L): blanks at even positions, the labels at odd ones
     n_ext = 2 * max_s + 1
@@ -183,7 +189,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         # occupancy of each extended position: exp(alpha + beta - lp - log p), in [0, 1]
         with xp.errstate(invalid="ignore"):
             log_occupancy = alpha + beta - xp.where(xp.isfinite(lp_ext), lp_ext, 0) - log_p[None, :, None]
-        occupancy = xp.where(xp.isfinite(log_occupancy), xp.exp(xp.where(xp.isfinite(log_occupancy), log_occupancy, 0)), 0)
+        reachable = xp.isfinite(log_occupancy)
+        occupancy = xp.where(reachable, xp.exp(xp.where(reachable, log_occupancy, 0)), 0)
         # the upstream gradient of each sequence's loss
         if reduction == "none":
             per = xp.asarray(g).reshape(-1)

@@ -111,5 +111,15 @@ def test_activation_layer_argument_errors():
         nn.Hardtanh(2, 1)
     with pytest.raises(ValueError, match="CELU: alpha must be non-zero"):
         nn.CELU(0)
-    with pytest.raises(TypeError, match="Softmax: dim must be an int"):
+    with pytest.raises(TypeError, match="Softmax: dim must be an int or None"):
         nn.Softmax(dim="1")
+
+
+def test_softmax_modules_with_dim_none_choose_torchs_axis(torch, rng):
+    x = rng.standard_normal((2, 3, 4))
+    for name in ("Softmax", "LogSoftmax", "Softmin"):
+        with pytest.warns(UserWarning, match="implicit dimension"):
+            ours = getattr(nn, name)(dim=None)(cr.Tensor(x)).numpy()
+        with pytest.warns(UserWarning):
+            theirs = getattr(torch.nn, name)()(torch.tensor(x)).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -91,7 +91,8 @@ def test_ctc_gradient_wrt_log_probs_is_torchs_minus_the_softmax(torch, rng):
     # which cancels in log_softmax's backward; ours is the derivative itself
     logits, targets, il, tl = _case(rng, T=5, N=2, C=4, target_lengths=[2, 2], input_lengths=[5, 4])
     lp = torch.log_softmax(torch.tensor(logits), 2).detach().requires_grad_()
-    torch.nn.functional.ctc_loss(lp, torch.tensor(targets), torch.tensor(il), torch.tensor(tl), reduction="sum").backward()
+    torch_targets = [torch.tensor(a) for a in (targets, il, tl)]
+    torch.nn.functional.ctc_loss(lp, *torch_targets, reduction="sum").backward()
     ours = cr.Tensor(lp.detach().numpy().copy(), requires_grad=True)
     ctc_loss(ours, targets, il, tl, reduction="sum").backward()
     used = (np.arange(5)[:, None] < il[None, :])[:, :, None]
