@@ -257,8 +257,7 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
 
     if index_mode:
         y = tdata.reshape(-1).astype(xp.intp, copy=False)  # uint8 or int32 labels: index arithmetic in intp
-        y, keep = _ignored(y, ignore_index)
-        _check_class_range(y, keep, n_classes, op)
+        y, keep = _class_targets(y, ignore_index, n_classes, op)
         picked = xp.arange(m) * n_classes + y  # flat positions of the target logits (faster than [rows, y])
         per = lse[:, 0] - shifted.take(picked)  # -log p(y)
         w_y = None
@@ -338,22 +337,22 @@ def _restore_layout(grad, shape, spatial, unbatched):
     return grad[0] if unbatched else grad
 
 
-def _ignored(y, ignore_index):
-    """``(y, keep)``: ``keep`` masks the targets that are not ``ignore_index`` (None when all are kept, the
-    fast path), and ignored targets in ``y`` are replaced by class 0 so that indexing with them is safe."""
-    if ignore_index is None:
-        return y, None
-    keep = y != ignore_index
-    if keep.all():
-        return y, None
-    return xp.where(keep, y, 0), keep
+def _class_targets(y, ignore_index, n_classes, op):
+    """``(y, keep)`` for class-index targets ``y``, checked to lie in ``[0, n_classes)`` unless ignored.
 
-
-def _check_class_range(y, keep, n_classes, op):
+    ``keep`` masks the targets that are not ``ignore_index``, or is None when none is ignored; ignored
+    targets in ``y`` are replaced by class 0 so that indexing with them is safe. The common case (every
+    target a valid class, none equal to ``ignore_index``) costs one min and one max.
+    """
     if y.size == 0:
-        return
-    if y.min() >= 0 and y.max() < n_classes:
-        return
+        return y, None
+    low, high = y.min(), y.max()
+    if low >= 0 and high < n_classes and (ignore_index is None or not low <= ignore_index <= high):
+        return y, None
+    keep = None
+    if ignore_index is not None:
+        keep = y != ignore_index
+        y = xp.where(keep, y, 0)
     bad = (y < 0) | (y >= n_classes)
     if keep is not None:
         bad &= keep
@@ -362,6 +361,7 @@ def _check_class_range(y, keep, n_classes, op):
         raise ValueError(
             f"{op}: target class {value} is out of range for {n_classes} classes (valid: 0 to {n_classes - 1})"
         )
+    return y, keep
 
 
 # ---------------------------------------------------------- binary cross-entropy
@@ -479,9 +479,8 @@ def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"
             raise ValueError(f"{op}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
 
     # y indexes the class axis (axis 1); the other axes are taken in order, with open index grids
-    y, keep = _ignored(tdata.astype(xp.intp, copy=False)[None] if unbatched else tdata.astype(xp.intp, copy=False),
-                       ignore_index)
-    _check_class_range(y.reshape(-1), None if keep is None else keep.reshape(-1), n_classes, op)
+    y = tdata.astype(xp.intp, copy=False)
+    y, keep = _class_targets(y[None] if unbatched else y, ignore_index, n_classes, op)
     grids = xp.ogrid[tuple(slice(0, n) for n in y.shape)]
     index = (grids[0], y, *grids[1:])
     coef = xp.ones(y.shape, dtype) if w is None else w[y]  # the weight of each target
