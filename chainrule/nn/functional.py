@@ -24,6 +24,7 @@ from ..ops import ctc as _ctc
 from ..ops import distance as _distance
 from ..ops import loss as _loss
 from ..ops import padding as _padding
+from ..ops.loss import legacy_reduction as _legacy_reduction
 from ..ops import pooling as _pooling
 from ..ops.dropout import dropout as _dropout
 from ..ops.elementwise import cast as _cast
@@ -52,22 +53,6 @@ __all__ = [
     # tensors and distances
     "pad", "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
 ]
-
-
-def legacy_reduction(size_average, reduce, reduction, op):
-    """``reduction``, or what PyTorch's deprecated ``size_average``/``reduce`` pair asks for when either is set."""
-    if size_average is None and reduce is None:
-        return reduction
-    warnings.warn(
-        f"{op}: size_average and reduce are deprecated (as in PyTorch); use reduction='mean', 'sum' or 'none'",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
 
 
 def _unsupported(op, **given):
@@ -233,7 +218,7 @@ def _is_index_target(target):
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Softmax cross-entropy of **logits** (N, C, ...) against class indices (N, ...) or probabilities (N, C, ...)."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     if not _is_index_target(target):
         ignore_index = None  # PyTorch ignores it for probability targets
     return _loss.cross_entropy(input, target, weight=weight, label_smoothing=label_smoothing, reduction=reduction,
@@ -242,20 +227,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class indices under **log-probabilities** (N, C, ...)."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "nll_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "nll_loss")
     return _loss.nll_loss(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of **probabilities** in [0, 1] (prefer ``binary_cross_entropy_with_logits``)."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     return _loss.binary_cross_entropy(input, target, weight=weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross-entropy of **logits** (the sigmoid is applied inside, stably)."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     return _loss.binary_cross_entropy_with_logits(input, target, weight=weight, pos_weight=pos_weight,
                                                   reduction=reduction)
 
@@ -281,19 +266,19 @@ def _weighted(fn, input, target, weight, reduction, op, weighted_mean=True, **kw
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error; ``weight`` rescales each element's loss."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
     return _weighted(_loss.mse_loss, input, target, weight, reduction, "mse_loss")
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error; ``weight`` rescales each element's loss."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "l1_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
     return _weighted(_loss.l1_loss, input, target, weight, reduction, "l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """½d²/beta where |d| < beta, else |d| - ½beta."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     return _loss.smooth_l1_loss(input, target, beta=beta, reduction=reduction)
 
 
@@ -305,52 +290,52 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence of the target from the input's **log-probabilities** (use reduction='batchmean')."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "kl_div")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
     return _loss.kl_div(input, target, reduction=reduction, log_target=log_target)
 
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     return _distance.cosine_embedding_loss(input1, input2, target, margin=margin, reduction=reduction)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -y·(x1 - x2) + margin)."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     return _loss.margin_ranking_loss(input1, input2, target, margin=margin, reduction=reduction)
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(0, margin + d(a, p) - d(a, n))."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     return _distance.triplet_margin_loss(anchor, positive, negative, margin=margin, p=p, eps=eps, swap=swap,
                                          reduction=reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x for y = 1, max(0, margin - x) for y = -1."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     return _loss.hinge_embedding_loss(input, target, margin=margin, reduction=reduction)
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)) of logits x and labels y in {-1, 1}."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
     return _loss.soft_margin_loss(input, target, reduction=reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-label logistic loss of logits (N, C), averaged over the classes."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     return _loss.multilabel_soft_margin_loss(input, target, weight=weight, reduction=reduction)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Poisson negative log-likelihood."""
-    reduction = legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     return _loss.poisson_nll_loss(input, target, log_input=log_input, full=full, eps=eps, reduction=reduction)
 
 

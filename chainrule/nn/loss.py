@@ -14,6 +14,7 @@ import inspect
 import numbers
 
 from ..backend import xp
+from ..ops.loss import legacy_reduction
 from . import functional as F
 from .module import Module
 
@@ -43,7 +44,7 @@ class _Loss(Module):
                 f"{name}: got {size_average!r} as size_average, PyTorch's deprecated argument; "
                 "pass the reduction by keyword: reduction='mean', 'sum' or 'none'"
             )
-        reduction = F.legacy_reduction(size_average, reduce, reduction, name)
+        reduction = legacy_reduction(size_average, reduce, reduction, name)
         if reduction not in self._reductions:
             expected = ", ".join(map(repr, self._reductions))
             raise ValueError(f"{name}: reduction must be one of {expected}, got {reduction!r}")

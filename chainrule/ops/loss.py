@@ -10,6 +10,7 @@ same names, including class weights and label smoothing.
 """
 
 import math
+import warnings
 
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
@@ -40,6 +41,22 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ------------------------------------------------------------------ shared helpers
+def legacy_reduction(size_average, reduce, reduction, op):
+    """``reduction``, or what PyTorch's deprecated ``size_average``/``reduce`` pair asks for when either is set."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(
+        f"{op}: size_average and reduce are deprecated (as in PyTorch); use reduction='mean', 'sum' or 'none'",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
 def _check_reduction(reduction, op):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
