@@ -158,7 +158,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     tail = end[batch_index, ext_len - 1]
     before = xp.where(tg_len > 0, end[batch_index, xp.maximum(ext_len - 2, 0)], _NEG_INF)
     log_p = xp.logaddexp(tail, before)
-    log_p = xp.where(in_len > 0, log_p, xp.where(tg_len == 0, 0.0, _NEG_INF))  # no frames: only "" is possible
+    # no frames: only the empty target is possible (the inner where of two Python floats is float64: cast back)
+    log_p = xp.where(in_len > 0, log_p, xp.where(tg_len == 0, 0.0, _NEG_INF)).astype(dtype, copy=False)
     nll = -log_p
     infinite = ~xp.isfinite(nll)
     if zero_infinity:
@@ -178,7 +179,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         frame_mask = xp.arange(n_frames)[:, None] < in_len[None, :]  # (T, N)
         start = xp.full((batch, n_ext), _NEG_INF, dtype=dtype)
         start[batch_index, ext_len - 1] = 0.0
-        start[batch_index, xp.maximum(ext_len - 2, 0)] = xp.where(tg_len > 0, 0.0, start[batch_index, 0])
+        start[batch_index, xp.maximum(ext_len - 2, 0)] = xp.where(tg_len > 0, 0, start[batch_index, 0])
         skip_from = _shift_bool(skip)  # the skip s -> s+2 is allowed when the skip into s+2 is
         following = xp.full((batch, n_ext), _NEG_INF, dtype=dtype)
         for t in range(n_frames - 1, -1, -1):

@@ -677,8 +677,11 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     not_neg, not_pos = yd != -1, yd != 1
     gap = margin - x.data
     loss = xp.where(not_neg, x.data, 0) + xp.where(not_pos, xp.maximum(gap, 0), 0)
+
     # d/dx = [y != -1] - [y != 1]·[margin - x > 0]
-    local = lambda: (not_neg.astype(x.dtype) - (not_pos & (gap > 0)).astype(x.dtype),)  # noqa: E731
+    def local():
+        return (not_neg.astype(x.dtype) - (not_pos & (gap > 0)).astype(x.dtype),)
+
     return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op)
 
 
@@ -694,6 +697,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
     yd = yd.astype(x1.data.dtype, copy=False)
     z = -yd * (x1.data - x2.data) + float(margin)
     loss = xp.maximum(z, 0)
+
     # d/dx1 = -y where z > 0, d/dx2 = y there; at z = 0 the gradient flows (PyTorch's clamp_min keeps z >= 0)
     def local():
         active = (z >= 0).astype(z.dtype)

@@ -53,14 +53,14 @@ def pad_last(x, pad, mode="constant", value=0.0):
     if mode == "constant":
         value = 0.0 if value is None else float(value)
         # crop first (negative widths), then pad: the input's surviving block sits at ``inner``
-        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) if ax in pairs else slice(None)
-                     for ax, (n, (b, a)) in enumerate(zip(x.shape, [pairs.get(i, (0, 0)) for i in range(x.ndim)])))
+        widths_per_axis = [pairs.get(ax, (0, 0)) for ax in range(x.ndim)]
+        crop = tuple(slice(max(-before, 0), n - max(-after, 0)) for n, (before, after) in zip(x.shape, widths_per_axis))
         kept = x.data[crop]
-        if any(s < 0 for s in kept.shape):
+        if any(s.stop < s.start for s in crop):
             raise ValueError(f"{op}: negative pad {pad!r} crops more than the shape {x.shape} holds")
-        grow = [(max(pairs.get(ax, (0, 0))[0], 0), max(pairs.get(ax, (0, 0))[1], 0)) for ax in range(x.ndim)]
+        grow = [(max(before, 0), max(after, 0)) for before, after in widths_per_axis]
         out = xp.pad(kept, grow, mode="constant", constant_values=value)
-        inner = tuple(slice(b, b + n) for (b, _), n in zip(grow, kept.shape))
+        inner = tuple(slice(before, before + n) for (before, _), n in zip(grow, kept.shape))
 
         # the input's kept block is copied unchanged into the output: it gets that block of the gradient
         def backward(g):
