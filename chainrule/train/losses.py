@@ -147,4 +147,8 @@ def _unreduced_module(loss):
         return None
     config["reduction"] = "none"
     unreduced = from_config(config)
+    # the constant arrays themselves (class weights), at their own precision: the config holds them as lists
+    for name, value in getattr(loss, "_buffers", {}).items():
+        if name in getattr(unreduced, "_buffers", {}):
+            setattr(unreduced, name, value)
     return lambda output, target: unreduced(output, target)
