@@ -588,7 +588,10 @@ for attempt in (lambda: io.load(path), lambda: io.read_metadata(path)):
         attempt()
     except chainrule.ModelFileError as error:
         print(type(error).__name__, str(error)[:300])
-print("peak MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM: this process's own peak; ru_maxrss would also count the forking parent's (Linux keeps it across exec)
+status = open("/proc/self/status").read() if sys.platform.startswith("linux") else ""
+peak = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+print("peak MB", int(peak[0].split()[1]) / 1024 if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 

@@ -122,6 +122,10 @@ def _linear(cls, a, where):
     return {"weight": ((n_out, n_in), tag), **({"bias": ((n_out,), tag)} if a["bias"] else {})}
 
 
+def _prelu(cls, a, where):
+    return {"weight": ((_size(a, "num_parameters", where),), _float_tag(a, where))}
+
+
 def _conv(cls, a, where):
     from .conv import ConvTranspose2d
 
@@ -216,13 +220,21 @@ def _rules():
             activation.ReLU, activation.LeakyReLU, activation.ELU, activation.GELU, activation.Sigmoid,
             activation.Tanh, activation.Softplus, activation.Softmax, activation.LogSoftmax, dropout.Dropout,
             pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d, pooling.GlobalAvgPool2d,
+            activation.ReLU6, activation.Hardtanh, activation.Hardswish, activation.Hardsigmoid, activation.SELU,
+            activation.CELU, activation.SiLU, activation.Mish, activation.Softsign, activation.LogSigmoid,
+            activation.Tanhshrink, activation.Softshrink, activation.Hardshrink, activation.Threshold,
+            activation.GLU, activation.Softmin,
         ]
+        # losses: stateless unless they hold class weights (a buffer per weight argument)
+        for cls in vars(loss).values():
+            if isinstance(cls, type) and issubclass(cls, loss._Loss) and cls is not loss._Loss:
+                _RULES[cls] = _loss_weights if getattr(cls, "_buffers_args", ()) else _stateless
         _RULES.update(dict.fromkeys(stateless, _stateless))
         _RULES.update({
             linear.Identity: _stateless, linear.Flatten: _stateless, conv.Dropout2d: _stateless,
             loss.MSELoss: _stateless, loss.L1Loss: _stateless, loss.HuberLoss: _stateless,
             loss.CrossEntropyLoss: _loss_weights, loss.BCEWithLogitsLoss: _loss_weights,
-            linear.Linear: _linear, conv.Conv2d: _conv, conv.ConvTranspose2d: _conv,
+            activation.PReLU: _prelu, linear.Linear: _linear, conv.Conv2d: _conv, conv.ConvTranspose2d: _conv,
             normalization.BatchNorm1d: _batch_norm, conv.BatchNorm2d: _batch_norm,
             normalization.LayerNorm: _layer_norm, embedding.Embedding: _embedding,
             recurrent.RNNBase: _recurrent, recurrent.RNN: _recurrent, recurrent.LSTM: _recurrent,
