@@ -49,5 +49,22 @@ from .tensor import Tensor
 from .train import History, NonFiniteError, fit, predict
 from .train import evaluate as evaluate_model
 from .creation import *  # noqa: F401,F403
+from . import linalg
+from .ops.norms import norm
+from .ops.rearrange import *  # noqa: F401,F403
+from .ops.scan import *  # noqa: F401,F403
+from .ops.math import *  # noqa: F401,F403
+from .ops.gather import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from .ops.einsum import einsum
+from .ops.matrices import *  # noqa: F401,F403
+from .ops.elementwise import clip as clamp
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """PEP 562 fallback for names chainrule lacks: a PyTorch name gets an error that names its equivalent."""
+    from ._torch_names import module_getattr
+
+    return module_getattr(name)

@@ -14,6 +14,14 @@ the fitted preprocessing), ``history.json``, ``history.csv`` and ``metrics.json`
 Problems with the user's input (missing files, unknown columns, non-numeric regression
 targets, missing values, foreign model files) print one line ``chainrule: error: ...`` naming
 the file, column and line, and exit with status 2, without a traceback.
+
+Every file is written atomically (``chainrule._atomic``): a crash or ``kill -9`` leaves each
+output whole or absent, never torn. ``train`` locks its output folder while it runs (a second
+run into it is refused, status 2; the OS drops the lock of a killed run) and refuses a folder
+that already holds a run unless ``--overwrite``, which removes the old run's files when the new
+results are ready, so a folder never mixes two runs. A file that cannot be written (disk full,
+file-size limit, read-only folder) is one line naming it, exit status 1; what was already
+saved stays.
 """
 
 import argparse
@@ -38,6 +46,10 @@ _ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "gelu": "G
 
 class UserError(Exception):
     """A problem with the command line's input, reported as one line and exit status 2."""
+
+
+class OutputError(Exception):
+    """An output could not be written (disk full, file-size limit, read-only folder): one line, exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -168,6 +180,8 @@ def build_parser():
     fitting.add_argument("--seed", type=int, default=0, help="seed of the splits, weights and batches (default 0)")
     output = train.add_argument_group("output")
     output.add_argument("--out", metavar="DIR", help="output folder (default: a new runs/<name>-NNN)")
+    output.add_argument("--overwrite", action="store_true",
+                        help="replace the run already saved in --out DIR (by default such a folder is refused)")
     output.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the results")
 
     evaluate = commands.add_parser("evaluate", parents=[common], help="print a saved model's metrics on a CSV file",
@@ -204,6 +218,8 @@ def main(argv=None):
     try:
         with _blas_threads(args.threads):
             handlers[args.command](args)
+    except OutputError as error:
+        return _fail(error, status=1)
     except (UserError, DataError, ModelFileError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
         return _fail(error)
     except KeyboardInterrupt:
@@ -234,11 +250,11 @@ def _blas_threads(threads):
         yield
 
 
-def _fail(error):
+def _fail(error, status=2):
     message = str(error) if not isinstance(error, OSError) or not error.filename else \
         f"{error.filename}: {error.strerror}"
     print("chainrule: error: " + " ".join(message.split()), file=sys.stderr)
-    return 2
+    return status
 
 
 def _is_non_finite(error):
@@ -263,58 +279,60 @@ def _train(args):
     n_out = len(preprocessor.classes_) if task == "classification" else 1
 
     model, description = _build_model(args, preprocessor.n_features_, hidden, n_out)
-    out_dir = _output_folder(args.out, data["name"])
-    _say(args, f"chainrule train: {data['source']}: {data['n_rows']} rows, {preprocessor.n_features_} features, "
-               f"{'%d classes' % n_out if task == 'classification' else 'regression'}; "
-               f"{data['n_train']} for training, " + (f"{len(data['validation'][1])} for validation, "
-                                                      if data["validation"] is not None else "")
-               + f"{len(data['y_test'])} held out for testing")
-    for note in data["notes"]:
-        _say(args, note)
-    _say(args, f"model: {description}; {args.optimizer} lr={lr:g} ({schedule}), {epochs} epochs, "
-               f"batch {batch_size}")
+    with _output_folder(args.out, data["name"], args.overwrite) as out_dir:
+        _say(args, f"chainrule train: {data['source']}: {data['n_rows']} rows, {preprocessor.n_features_} features, "
+                   f"{'%d classes' % n_out if task == 'classification' else 'regression'}; "
+                   f"{data['n_train']} for training, " + (f"{len(data['validation'][1])} for validation, "
+                                                          if data["validation"] is not None else "")
+                   + f"{len(data['y_test'])} held out for testing")
+        for note in data["notes"]:
+            _say(args, note)
+        _say(args, f"model: {description}; {args.optimizer} lr={lr:g} ({schedule}), {epochs} epochs, "
+                   f"batch {batch_size}")
 
-    # ---- train
-    history, train_seconds = _fit(args, model, data, task, epochs, batch_size, lr, schedule)
+        # ---- train
+        history, train_seconds = _fit(args, model, data, task, epochs, batch_size, lr, schedule)
 
-    # ---- test
-    x_test, y_test = data["x_test"], data["y_test"]
-    y_pred, y_proba, values = _predict_arrays(model, x_test, task, preprocessor)
-    if task == "classification":
-        metrics = _classification_metrics(y_test, y_pred)
-    else:
-        metrics = _regression_metrics(preprocessor.inverse_target(y_test), values)
-    elapsed = time.perf_counter() - started
-    print(f"test metrics ({len(y_test)} held-out rows):")
-    _print_metrics(metrics)
+        # ---- test
+        x_test, y_test = data["x_test"], data["y_test"]
+        y_pred, y_proba, values = _predict_arrays(model, x_test, task, preprocessor)
+        if task == "classification":
+            metrics = _classification_metrics(y_test, y_pred)
+        else:
+            metrics = _regression_metrics(preprocessor.inverse_target(y_test), values)
+        elapsed = time.perf_counter() - started
+        print(f"test metrics ({len(y_test)} held-out rows):")
+        _print_metrics(metrics)
 
-    # ---- save
-    from . import io
+        # ---- save
+        from . import io
 
-    extra = {"chainrule_cli": 1, "task": task, "source": data["source"], "target": preprocessor.target,
-             "preprocessing": preprocessor.to_dict(), "input_shape": data["input_shape"],
-             "classes": preprocessor.classes_ if task == "classification" else None,
-             "test_metrics": metrics,
-             "train_args": {"model": args.model, "hidden": hidden, "activation": args.activation,
-                            "dropout": args.dropout, "optimizer": args.optimizer, "lr": lr, "schedule": schedule,
-                            "epochs": epochs, "batch_size": batch_size, "seed": args.seed,
-                            "test_size": args.test_size, "validation_split": args.validation_split}}
-    model_path = os.path.join(out_dir, "model.safetensors")
-    io.save(model, model_path, extra=extra)
-    records = _history_records(history)
-    _write_json(os.path.join(out_dir, "history.json"), records)
-    _write_history_csv(os.path.join(out_dir, "history.csv"), records)
-    _write_json(os.path.join(out_dir, "metrics.json"),
-                {"task": task, "test": metrics, "n_train": data["n_train"], "n_test": len(y_test),
-                 "train_seconds": round(train_seconds, 3), "elapsed_seconds": round(elapsed, 3)})
-    report = _write_report({"out_dir": out_dir, "model": model, "history": history, "metrics": metrics,
-                            "task": task, "y_true": y_test if task == "classification" else
-                            preprocessor.inverse_target(y_test),
-                            "y_pred": y_pred if task == "classification" else values, "y_proba": y_proba,
-                            "class_names": preprocessor.classes_ if task == "classification" else None,
-                            "source": data["source"], "args": args})
-    print(f"elapsed {elapsed:.1f} s (training {train_seconds:.1f} s)")
-    print(f"saved model, history and metrics to {out_dir}{os.sep}" + (f" (report: {report})" if report else ""))
+        extra = {"chainrule_cli": 1, "task": task, "source": data["source"], "target": preprocessor.target,
+                 "preprocessing": preprocessor.to_dict(), "input_shape": data["input_shape"],
+                 "classes": preprocessor.classes_ if task == "classification" else None,
+                 "test_metrics": metrics,
+                 "train_args": {"model": args.model, "hidden": hidden, "activation": args.activation,
+                                "dropout": args.dropout, "optimizer": args.optimizer, "lr": lr, "schedule": schedule,
+                                "epochs": epochs, "batch_size": batch_size, "seed": args.seed,
+                                "test_size": args.test_size, "validation_split": args.validation_split}}
+        _remove_previous_run(out_dir)  # --overwrite: the folder never holds files of two runs
+        model_path = os.path.join(out_dir, "model.safetensors")
+        with _writing(model_path):
+            io.save(model, model_path, extra=extra)
+        records = _history_records(history)
+        _write_json(os.path.join(out_dir, "history.json"), records)
+        _write_history_csv(os.path.join(out_dir, "history.csv"), records)
+        _write_json(os.path.join(out_dir, "metrics.json"),
+                    {"task": task, "test": metrics, "n_train": data["n_train"], "n_test": len(y_test),
+                     "train_seconds": round(train_seconds, 3), "elapsed_seconds": round(elapsed, 3)})
+        report = _write_report({"out_dir": out_dir, "model": model, "history": history, "metrics": metrics,
+                                "task": task, "y_true": y_test if task == "classification" else
+                                preprocessor.inverse_target(y_test),
+                                "y_pred": y_pred if task == "classification" else values, "y_proba": y_proba,
+                                "class_names": preprocessor.classes_ if task == "classification" else None,
+                                "source": data["source"], "args": args})
+        print(f"elapsed {elapsed:.1f} s (training {train_seconds:.1f} s)")
+        print(f"saved model, history and metrics to {out_dir}{os.sep}" + (f" (report: {report})" if report else ""))
 
 
 def _digits_data(args):
@@ -411,10 +429,11 @@ def _write_report(run, path=None):
 
     path = path or os.path.join(run["out_dir"], "report.html")
     classification = run["task"] == "classification"
-    report(path, metrics=run["metrics"], history=run.get("history"), y_true=run["y_true"],
-           y_pred=run["y_pred"] if classification else None, y_proba=run.get("y_proba"), model=run["model"],
-           task=run["task"], class_names=[str(c) for c in run["class_names"]] if classification else None,
-           title=f"chainrule: {run['source']}")
+    with _writing(path):
+        report(path, metrics=run["metrics"], history=run.get("history"), y_true=run["y_true"],
+               y_pred=run["y_pred"] if classification else None, y_proba=run.get("y_proba"), model=run["model"],
+               task=run["task"], class_names=[str(c) for c in run["class_names"]] if classification else None,
+               title=f"chainrule: {run['source']}")
     return path
 
 
@@ -494,13 +513,45 @@ def _fit(args, model, data, task, epochs, batch_size, lr, schedule):
     return history, time.perf_counter() - started
 
 
-def _output_folder(out, name):
-    """``out`` (created if needed), or a new ``runs/<name>-NNN`` folder (race-free: mkdir claims it)."""
+# the files a run writes into its folder (report.html only with matplotlib)
+_RUN_FILES = ("model.safetensors", "history.json", "history.csv", "metrics.json", "report.html")
+
+
+@contextlib.contextmanager
+def _output_folder(out, name, overwrite=False):
+    """Claim the run's folder for the ``with`` block: ``out`` (created if needed), or a new
+    ``runs/<name>-NNN`` folder (race-free: mkdir claims it).
+
+    The folder is locked (``chainrule._atomic.lock_folder``: released by the OS when this process
+    ends, so a killed run never leaves it locked), temporary files of killed runs are removed,
+    and a folder that already holds a run's files is refused unless ``overwrite``.
+    """
+    from ._atomic import LOCK_NAME, FolderLocked, lock_folder, remove_stale_temporaries
+
     if out:
         if os.path.exists(out) and not os.path.isdir(out):
             raise UserError(f"--out {out}: exists and is not a folder")
-        os.makedirs(out, exist_ok=True)
-        return out
+        with _writing(out):
+            os.makedirs(out, exist_ok=True)
+        path = out
+    else:
+        with _writing("runs"):
+            path = _new_run_folder(name)
+    with contextlib.ExitStack() as stack:
+        try:
+            with _writing(os.path.join(path, LOCK_NAME)):
+                stack.enter_context(lock_folder(path))
+        except FolderLocked as error:
+            raise UserError(f"--out {error}") from None
+        remove_stale_temporaries(path)
+        existing = [file for file in _RUN_FILES if os.path.exists(os.path.join(path, file))]
+        if existing and not overwrite:
+            raise UserError(f"--out {path} already holds a run ({', '.join(existing)}); pass --overwrite to "
+                            f"replace it, or choose another folder")
+        yield path
+
+
+def _new_run_folder(name):
     os.makedirs("runs", exist_ok=True)
     for number in range(1, 100000):
         path = os.path.join("runs", f"{name}-{number:03d}")
@@ -510,6 +561,25 @@ def _output_folder(out, name):
         except FileExistsError:
             continue
     raise UserError("runs/: no free run folder name; pass --out DIR")  # pragma: no cover
+
+
+def _remove_previous_run(folder):
+    """Delete the files an earlier run left in ``folder`` (there are some only with --overwrite)."""
+    for name in _RUN_FILES:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with _writing(path):
+                os.unlink(path)
+
+
+@contextlib.contextmanager
+def _writing(path):
+    """Turn an ``OSError`` while writing ``path`` into one line naming it (exit status 1)."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"cannot write {path}: {reason}") from None
 
 
 def _history_records(history):
@@ -525,14 +595,18 @@ def _plain(value):
 
 
 def _write_json(path, obj):
-    with open(path, "w") as file:
+    from ._atomic import atomic_write
+
+    with _writing(path), atomic_write(path, "w") as file:
         json.dump(obj, file, indent=2)
         file.write("\n")
 
 
 def _write_history_csv(path, records):
+    from ._atomic import atomic_write
+
     keys = ["epoch"] + sorted({k for record in records for k in record} - {"epoch"})
-    with open(path, "w", newline="") as file:
+    with _writing(path), atomic_write(path, "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=keys)
         writer.writeheader()
         writer.writerows(records)
@@ -590,11 +664,22 @@ def _load_for_use(path):
 
     model = io.load(path)
     extra = io.read_metadata(path)["extra"] or {}
-    if "preprocessing" not in extra or "task" not in extra:
+    if not isinstance(extra, dict) or "preprocessing" not in extra or "task" not in extra:
         raise UserError(f"{path}: the model file holds no preprocessing (it was not written by 'chainrule train'); "
                         f"load it in Python with chainrule.load({path!r})")
-    preprocessor = TablePreprocessor.from_dict(extra["preprocessing"])
-    return model, preprocessor, extra["task"], extra.get("input_shape")
+    task, input_shape = extra["task"], extra.get("input_shape")
+    if task not in ("classification", "regression"):
+        raise io.ModelFileError(f"{path} is corrupt: its task is {task!r}; expected 'classification' or 'regression'")
+    if input_shape is not None and not (isinstance(input_shape, list) and len(input_shape) <= 8 and all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 2**31 for n in input_shape)):
+        raise io.ModelFileError(f"{path} is corrupt: its input_shape is {input_shape!r:.80}; expected a list of "
+                                f"positive ints")
+    try:
+        preprocessor = TablePreprocessor.from_dict(extra["preprocessing"])
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise io.ModelFileError(f"{path} is corrupt: its preprocessing cannot be restored "
+                                f"({type(error).__name__}: {error})") from None
+    return model, preprocessor, task, input_shape
 
 
 def _features(preprocessor, table, input_shape):
@@ -649,11 +734,10 @@ def _predict(args):
         writer.writerow(["prediction"])
         writer.writerows([[repr(float(v))] for v in values])
     if args.out:
-        try:
-            with open(args.out, "w", newline="") as file:
-                file.write(buffer.getvalue())
-        except OSError as error:
-            raise UserError(f"--out {args.out}: cannot write ({error.strerror})") from None
+        from ._atomic import atomic_write
+
+        with _writing(args.out), atomic_write(args.out, "w", newline="") as file:
+            file.write(buffer.getvalue())
         print(f"wrote {len(table)} predictions to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(buffer.getvalue())

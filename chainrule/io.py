@@ -8,11 +8,15 @@ file, which is a deliberately simple format::
                                  ..., "__metadata__": {"key": "string value", ...}}
     the rest     the raw little-endian bytes of every tensor, C order, at its data_offsets
 
-We read and write that format here with NumPy (about a hundred lines), instead of through the
-``safetensors`` package: loading a model then needs nothing beyond NumPy, and the files stay
-readable by ``safetensors.numpy.load_file`` and every other safetensors reader (the tests check
-both directions when the package is installed). Nothing here ever uses pickle: a file holds
-arrays and JSON, so loading a file cannot run code.
+We read and write that format with NumPy (the reader, which validates every header before
+trusting it, is ``chainrule.safetensors_format``), instead of through the ``safetensors``
+package: loading a model then needs nothing beyond NumPy, and the files stay readable by
+``safetensors.numpy.load_file`` and every other safetensors reader (the tests check both
+directions when the package is installed). Nothing here ever uses pickle: a file holds arrays
+and JSON, so loading a file cannot run code; every malformed, truncated or inconsistent file
+raises :class:`ModelFileError`, and a file cannot make loading cost much more memory than the
+file's own size (the architecture is checked against the tensors before the model is built;
+optimizer, scheduler and extra tensors are read only when asked for).
 
 What a file holds:
 
@@ -33,11 +37,13 @@ disk) mid-save leaves the previous file intact.
 import json
 import os
 import struct
-import tempfile
 
 import numpy
 
+from ._atomic import atomic_write
 from .backend import to_numpy
+from .safetensors_format import (DTYPE_NAMES as _DTYPE_NAMES, DTYPES as _DTYPES, MAX_JSON_ITEMS, ModelFileError,
+                                 json_extent, open_file as _open, parse_json, read_header, read_tensor)
 from .tensor import Tensor
 
 __all__ = [
@@ -54,46 +60,12 @@ __all__ = [
 FORMAT_VERSION = 1
 """Version of the layout of the chainrule metadata; bumped when it changes incompatibly."""
 
-_MAX_HEADER_BYTES = 100 * 1024 * 1024  # the limit the reference safetensors reader enforces
-
-# safetensors dtype names <-> NumPy dtypes (all little-endian in the file).
-_DTYPES = {
-    "BOOL": numpy.dtype(numpy.bool_),
-    "U8": numpy.dtype("<u1"),
-    "I8": numpy.dtype("<i1"),
-    "U16": numpy.dtype("<u2"),
-    "I16": numpy.dtype("<i2"),
-    "U32": numpy.dtype("<u4"),
-    "I32": numpy.dtype("<i4"),
-    "U64": numpy.dtype("<u8"),
-    "I64": numpy.dtype("<i8"),
-    "F16": numpy.dtype("<f2"),
-    "F32": numpy.dtype("<f4"),
-    "F64": numpy.dtype("<f8"),
-}
-_DTYPE_NAMES = {(dtype.kind, dtype.itemsize): name for name, dtype in _DTYPES.items()}
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of the JSON metadata (architecture, optimizer/scheduler state, extra) save writes and load reads."""
 
 # Prefixes of the tensors that are not model weights.
 _OPTIMIZER, _SCHEDULER, _EXTRA = "optimizer/", "scheduler/", "extra/"
 _STATE_PREFIXES = (_OPTIMIZER, _SCHEDULER, _EXTRA)
-
-# The first bytes of files people mistake for model files, to say what they gave us.
-_MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (a Keras .h5 model?)"),
-    (b"PK\x03\x04", "a zip archive (a PyTorch .pt/.pth file or a NumPy .npz file?)"),
-    (b"\x93NUMPY", "a NumPy .npy file"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-]
-
-_EXPECTED = "a safetensors model file written by chainrule.save (8-byte header length, JSON header, tensor data)"
-
-
-class ModelFileError(ValueError):
-    """A file is not a readable chainrule model file (truncated, foreign, or for another model)."""
 
 
 # ===================================================================== public API
@@ -129,7 +101,7 @@ def save(model, path, optimizer=None, scheduler=None, extra=None):
 
     metadata = {"format": "chainrule", "format_version": str(FORMAT_VERSION), "chainrule_version": _version()}
     try:
-        metadata["architecture"] = json.dumps(nn.module_to_config(model))
+        metadata["architecture"] = _dumps(nn.module_to_config(model), "architecture")
     except Exception as error:  # a custom model class: weights only, with a warning
         import warnings
 
@@ -138,10 +110,10 @@ def save(model, path, optimizer=None, scheduler=None, extra=None):
                       f"build the model in code and use chainrule.load_checkpoint(path, model)", stacklevel=2)
     for key, prefix, obj in (("optimizer", _OPTIMIZER, optimizer), ("scheduler", _SCHEDULER, scheduler)):
         if obj is not None:
-            metadata[key] = json.dumps(_encode(obj.state_dict(), prefix.rstrip("/"), tensors))
+            metadata[key] = _dumps(_encode(obj.state_dict(), prefix.rstrip("/"), tensors), f"{key} state")
             metadata[key + "_class"] = type(obj).__name__
     if extra is not None:
-        metadata["extra"] = json.dumps(_encode(extra, _EXTRA.rstrip("/"), tensors))
+        metadata["extra"] = _dumps(_encode(extra, _EXTRA.rstrip("/"), tensors), "extra")
     save_safetensors(tensors, path, metadata)
 
 
@@ -150,24 +122,21 @@ def load(path):
 
     Needs neither the code that defined the model (for chainrule's own layers) nor pickle.
     Raises ``FileNotFoundError`` for a missing file and :class:`ModelFileError` (a ``ValueError``)
-    for a truncated or foreign file, naming the file and what was expected.
+    for a truncated, foreign or malformed file, naming the file and what was wrong. The header and
+    the architecture are checked against each other before anything is allocated, so a file cannot
+    make this use much more memory than its own size.
     """
-    from . import nn
-
     path = os.fspath(path)
-    tensors, metadata = load_safetensors(path)
-    _check_chainrule(path, metadata)
-    if "architecture" not in metadata:
-        raise ModelFileError(f"{path}: the file holds weights only (the model's architecture could not be stored "
-                             f"as config when it was saved); build the model in code and use "
-                             f"chainrule.load_checkpoint({path!r}, model)")
-    config = _json(path, metadata, "architecture")
-    try:
-        model = nn.build_module(config)
-    except Exception as error:
-        raise ModelFileError(f"{path}: cannot rebuild the model from the architecture stored in the file "
-                             f"({type(error).__name__}: {error})") from error
-    _load_weights(path, model, tensors)
+    with _open(path) as file:
+        header = read_header(path, file)
+        _check_chainrule(path, header.metadata)
+        if "architecture" not in header.metadata:
+            raise ModelFileError(f"{path}: the file holds weights only (the model's architecture could not be "
+                                 f"stored as config when it was saved); build the model in code and use "
+                                 f"chainrule.load_checkpoint({path!r}, model)")
+        model = _build(path, header)
+        weights = {name: read_tensor(path, file, header, name) for name in _weight_names(header)}
+    model.load_state_dict(weights)
     model.eval()
     return model
 
@@ -177,26 +146,33 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
 
     Everything is copied in place (``load_state_dict``), so an optimizer built on ``model``'s
     parameters stays attached to them. Returns the ``extra`` saved with the file (None if none).
-    Raises :class:`ModelFileError` if the file's weights do not fit ``model`` (naming the
-    missing, unexpected or mis-shaped entries) or if optimizer/scheduler state was asked for
-    but is not in the file.
+    Raises :class:`ModelFileError` if the file is malformed, if its weights do not fit ``model``
+    (naming the missing, unexpected, mis-shaped or mis-typed entries) or if optimizer/scheduler
+    state was asked for but is not in the file; the file is checked completely before anything
+    is copied. Only the tensors asked for are read.
     """
     path = os.fspath(path)
-    tensors, metadata = load_safetensors(path)
-    _check_chainrule(path, metadata)
-    states = {}
-    for key, prefix, obj in (("optimizer", _OPTIMIZER, optimizer), ("scheduler", _SCHEDULER, scheduler)):
-        if obj is None:
-            continue
-        if key not in metadata:
-            raise ModelFileError(f"{path}: a {key} was given but the file holds no {key} state "
-                                 f"(save it with chainrule.save(model, path, {key}={key}))")
-        saved_class, given_class = metadata.get(key + "_class"), type(obj).__name__
-        if saved_class and saved_class != given_class:
-            raise ModelFileError(f"{path}: the file holds the state of a {saved_class} {key}, "
-                                 f"but a {given_class} was given")
-        states[key] = _decode(_json(path, metadata, key), tensors, path)
-    _load_weights(path, model, tensors)
+    with _open(path) as file:
+        header = read_header(path, file)
+        metadata = header.metadata
+        _check_chainrule(path, metadata)
+        _check_weights(path, header, _model_state(model),
+                       f"holds weights for a different architecture than the {type(model).__name__} given")
+        states = {}
+        for key, prefix, obj in (("optimizer", _OPTIMIZER, optimizer), ("scheduler", _SCHEDULER, scheduler)):
+            if obj is None:
+                continue
+            if key not in metadata:
+                raise ModelFileError(f"{path}: a {key} was given but the file holds no {key} state "
+                                     f"(save it with chainrule.save(model, path, {key}={key}))")
+            saved_class, given_class = metadata.get(key + "_class"), type(obj).__name__
+            if saved_class and saved_class != given_class:
+                raise ModelFileError(f"{path}: the file holds the state of a {saved_class} {key}, "
+                                     f"but a {given_class} was given")
+            states[key] = _decoded(path, file, header, key, prefix)
+            _check_state_like(path, key, states[key], obj)
+        extra = _decoded(path, file, header, "extra", _EXTRA) if "extra" in metadata else None
+        weights = {name: read_tensor(path, file, header, name) for name in _weight_names(header)}
     for key, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if key in states:
             try:
@@ -204,33 +180,41 @@ def load_checkpoint(path, model, optimizer=None, scheduler=None):
             except Exception as error:
                 raise ModelFileError(f"{path}: the saved {key} state does not fit the given {key} "
                                      f"({type(error).__name__}: {error})") from error
-    return _decode(_json(path, metadata, "extra"), tensors, path) if "extra" in metadata else None
+    model.load_state_dict(weights)  # last: it cannot fail (checked above), so a failure leaves the model as it was
+    return extra
 
 
 def read_metadata(path):
-    """What a model file holds, without building the model.
+    """What a model file holds, without building the model or reading its weights.
 
     Returns a dict with ``format_version``, ``chainrule_version``, ``architecture`` (the config
     dict, or None), ``weights`` (name -> ``{"dtype", "shape"}``), ``optimizer`` and ``scheduler``
-    (the saved class names, or None) and ``extra`` (decoded, or None).
+    (the saved class names, or None) and ``extra`` (decoded, or None). Raises
+    :class:`ModelFileError` for a malformed file, including weights that do not fit the
+    architecture the file describes.
     """
     path = os.fspath(path)
     with _open(path) as file:
-        header, data_start = _read_header(path, file)
-        metadata = header.pop("__metadata__", {})
+        header = read_header(path, file)
+        metadata = header.metadata
         _check_chainrule(path, metadata)
-        extra_names = [name for name in header if name.startswith(_EXTRA)]
-        tensors = {name: _read_tensor(path, file, data_start, name, header[name]) for name in extra_names}
-    weights = {name: {"dtype": str(_DTYPES[entry["dtype"]].newbyteorder("=")), "shape": list(entry["shape"])}
-               for name, entry in header.items() if not name.startswith(_STATE_PREFIXES)}
+        architecture = None
+        if "architecture" in metadata:
+            architecture = _json(path, metadata, "architecture")
+            expected = _expected_state(path, architecture)
+            if expected is not None:
+                _check_weights(path, header, expected, "holds weights that do not fit the architecture stored in it")
+        extra = _decoded(path, file, header, "extra", _EXTRA) if "extra" in metadata else None
+    weights = {name: {"dtype": str(_DTYPES[header.entries[name].dtype].newbyteorder("=")),
+                      "shape": list(header.entries[name].shape)} for name in _weight_names(header)}
     return {
-        "format_version": int(metadata.get("format_version", 0)),
+        "format_version": int(metadata["format_version"]),
         "chainrule_version": metadata.get("chainrule_version"),
-        "architecture": _json(path, metadata, "architecture") if "architecture" in metadata else None,
+        "architecture": architecture,
         "weights": weights,
         "optimizer": metadata.get("optimizer_class"),
         "scheduler": metadata.get("scheduler_class"),
-        "extra": _decode(_json(path, metadata, "extra"), tensors, path) if "extra" in metadata else None,
+        "extra": extra,
     }
 
 
@@ -270,35 +254,24 @@ def save_safetensors(tensors, path, metadata=None):
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"cannot save to {path}: the directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                                             suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(struct.pack("<Q", len(header_bytes)))
-            file.write(header_bytes)
-            for name in order:
-                _write_array(file, arrays[name])
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it 0600; give it an ordinary file's mode
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-    _fsync_directory(directory)
+    with atomic_write(path, "wb") as file:
+        file.write(struct.pack("<Q", len(header_bytes)))
+        file.write(header_bytes)
+        for name in order:
+            _write_array(file, arrays[name])
 
 
 def load_safetensors(path):
-    """Read a safetensors file: returns ``(tensors, metadata)``, name -> NumPy array and str -> str."""
+    """Read a safetensors file: returns ``(tensors, metadata)``, name -> NumPy array and str -> str.
+
+    The whole header is validated first (see ``chainrule.safetensors_format``); any problem raises
+    :class:`ModelFileError`.
+    """
     path = os.fspath(path)
     with _open(path) as file:
-        header, data_start = _read_header(path, file)
-        metadata = header.pop("__metadata__", {})
-        tensors = {name: _read_tensor(path, file, data_start, name, entry) for name, entry in header.items()}
-    return tensors, metadata
+        header = read_header(path, file)
+        tensors = {name: read_tensor(path, file, header, name) for name in header.entries}
+    return tensors, dict(header.metadata)
 
 
 def _write_array(file, array):
@@ -306,113 +279,6 @@ def _write_array(file, array):
     file.write(array.reshape(-1).view(numpy.uint8).data)
 
 
-def _open(path):
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"model file {path} does not exist") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path} is a directory; expected {_EXPECTED}") from None
-
-
-def _read_header(path, file):
-    """Parse and validate the header; returns ``(header dict, offset of the data section)``."""
-    size = os.fstat(file.fileno()).st_size
-    start = file.read(16)
-    for magic, kind in _MAGIC:
-        if start.startswith(magic):
-            raise ModelFileError(f"{path} is {kind}, not a model file; expected {_EXPECTED}")
-    if start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise ModelFileError(f"{path} is a Python pickle, not a model file; chainrule never loads pickles "
-                             f"(they can run arbitrary code). Expected {_EXPECTED}")
-    if size < 8:
-        raise ModelFileError(f"{path} is truncated or not a model file: it has {size} bytes; expected {_EXPECTED}")
-    (length,) = struct.unpack("<Q", start[:8])
-    if length > _MAX_HEADER_BYTES or length < 2:
-        raise ModelFileError(f"{path} is not a model file: its first 8 bytes give an impossible header length "
-                             f"({length}); expected {_EXPECTED}")
-    if 8 + length > size:
-        raise ModelFileError(f"{path} is truncated or not a model file: the header should take {length} bytes "
-                             f"but the file has only {size - 8} after the length field; expected {_EXPECTED}")
-    file.seek(8)
-    raw = file.read(length)
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path} is not a model file: its header is not valid JSON ({error}); "
-                             f"expected {_EXPECTED}") from None
-    if not isinstance(header, dict):
-        raise ModelFileError(f"{path} is not a model file: its header is not a JSON object; expected {_EXPECTED}")
-    data_size = size - 8 - length
-    for name, entry in header.items():
-        if name == "__metadata__":
-            if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()):
-                raise ModelFileError(f"{path}: the header's __metadata__ must map strings to strings")
-            continue
-        _check_entry(path, name, entry, data_size)
-    return header, 8 + length
-
-
-def _check_entry(path, name, entry, data_size):
-    try:
-        dtype_name, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-        valid = (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)
-                 and isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end)
-    except (KeyError, TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise ModelFileError(f"{path} is not a valid safetensors file: the entry for tensor {name!r} is {entry!r}; "
-                             f"expected {{'dtype': ..., 'shape': [...], 'data_offsets': [begin, end]}}")
-    if dtype_name not in _DTYPES:
-        raise ModelFileError(f"{path}: tensor {name!r} has dtype {dtype_name}, which NumPy cannot represent; "
-                             f"supported: {', '.join(_DTYPES)}")
-    expected = int(numpy.prod(shape, dtype=numpy.int64)) * _DTYPES[dtype_name].itemsize
-    if end - begin != expected:
-        raise ModelFileError(f"{path} is corrupt: tensor {name!r} of shape {shape} and dtype {dtype_name} needs "
-                             f"{expected} bytes but its data_offsets span {end - begin}")
-    if end > data_size:
-        raise ModelFileError(f"{path} is truncated: tensor {name!r} needs bytes {begin}..{end} of the data "
-                             f"section but the file holds only {data_size} (was it copied or downloaded "
-                             f"completely?)")
-
-
-def _read_tensor(path, file, data_start, name, entry):
-    dtype = _DTYPES[entry["dtype"]]
-    array = numpy.empty(entry["shape"], dtype=dtype)
-    begin = entry["data_offsets"][0]
-    file.seek(data_start + begin)
-    if array.nbytes and file.readinto(array.reshape(-1).view(numpy.uint8)) != array.nbytes:
-        raise ModelFileError(f"{path} is truncated: could not read all the bytes of tensor {name!r}")
-    return array.astype(dtype.newbyteorder("="), copy=False)
-
-
-def _umask():
-    try:  # Linux tells us without changing it
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
-    if os.name != "posix":
-        return
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # ============================================================ chainrule metadata
@@ -427,27 +293,140 @@ def _check_chainrule(path, metadata):
         raise ModelFileError(f"{path} is a safetensors file but was not written by chainrule.save (its metadata has "
                              f"no 'format': 'chainrule'); read its raw tensors with "
                              f"chainrule.io.load_safetensors({path!r})")
-    try:
-        version = int(metadata.get("format_version", ""))
-    except ValueError:
-        version = None
-    if version is None or version > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has model-file format version {metadata.get('format_version')!r}, but this "
-                             f"chainrule ({_version()}) reads versions up to {FORMAT_VERSION}; upgrade chainrule")
+    text = metadata.get("format_version", "")
+    version = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+    if version is None or version < 1:
+        raise ModelFileError(f"{path} is corrupt: its model-file format version is {text!r}; expected a whole "
+                             f"number from 1 to {FORMAT_VERSION}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} has model-file format version {text!r}, but this chainrule ({_version()}) "
+                             f"reads versions up to {FORMAT_VERSION}; upgrade chainrule")
 
 
 def _json(path, metadata, key):
+    return parse_json(path, metadata[key], f"{key!r} metadata", MAX_JSON_DEPTH)
+
+
+def _dumps(value, what):
+    """``json.dumps`` for the metadata, refusing what load would refuse (too deep, too many values)."""
+    text = json.dumps(value)
+    depth, items = json_extent(text.encode("utf-8", "surrogatepass"))
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"save: the {what} nests deeper than {MAX_JSON_DEPTH} levels, which model files do not "
+                         f"allow")
+    if items > MAX_JSON_ITEMS:
+        raise ValueError(f"save: the {what} holds {items} JSON values, more than the {MAX_JSON_ITEMS} model files "
+                         f"allow; store large data as NumPy arrays, which become tensors")
+    return text
+
+
+def _expected_state(path, config):
+    """The state ``config`` would build, ``{name: (shape, tag)}`` (None when it has classes without a rule)."""
+    from .nn.state_spec import expected_state
+
     try:
-        return json.loads(metadata[key])
-    except json.JSONDecodeError as error:
-        raise ModelFileError(f"{path} is corrupt: its {key!r} metadata is not valid JSON ({error})") from None
+        return expected_state(config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path} is corrupt: its architecture is not valid ({error})") from None
 
 
-def _load_weights(path, model, tensors):
-    """Check that the file's weights fit ``model`` exactly, then copy them in."""
-    weights = {name: array for name, array in tensors.items() if not name.startswith(_STATE_PREFIXES)}
-    expected = {name: numpy.shape(_array(value))
-                for name, value in model.state_dict().items()}
+def _build(path, header):
+    """Check the file's weights against its architecture without allocating, then build the model."""
+    from . import nn
+
+    config = _json(path, header.metadata, "architecture")
+    expected = _expected_state(path, config)
+    problem = "holds weights that do not fit the architecture stored in it"
+    if expected is not None:
+        _check_weights(path, header, expected, problem)
+    try:
+        model = nn.build_module(config)
+    except Exception as error:
+        raise ModelFileError(f"{path}: cannot rebuild the model from the architecture stored in the file "
+                             f"({type(error).__name__}: {error})") from error
+    # Compare what was built too: for a class without a rule (a user's own layer) this is the only
+    # check, for the others it makes sure load_state_dict cannot fail (it costs no copies).
+    _check_weights(path, header, _model_state(model), problem)
+    return model
+
+
+def _check_state_like(path, key, saved, obj):
+    """Saved optimizer/scheduler state must look like ``obj``'s own: no entries it lacks, values of the same kinds.
+
+    ``load_state_dict`` of a scheduler sets attributes from the saved names, and an optimizer's takes
+    its hyper-parameters as saved: a file must not be able to set a learning rate to a string or
+    replace a scheduler's optimizer. (Objects whose own state is not chainrule's layout are not checked.)
+    """
+    current = obj.state_dict()
+    if not isinstance(current, dict) or (key == "optimizer" and not isinstance(current.get("param_groups"), list)):
+        return  # an object of another kind: its load_state_dict alone judges the saved state
+    if key == "optimizer":
+        groups = saved.get("param_groups") if isinstance(saved, dict) else None
+        if (not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups)
+                or not isinstance(saved.get("state", {}), dict)):
+            raise ModelFileError(f"{path} is corrupt: its optimizer state is not a dict with 'state' and "
+                                 f"'param_groups'")
+        pairs = [(f"param_groups[{i}]", s, c) for i, (s, c) in enumerate(zip(groups, current["param_groups"]))]
+    else:
+        pairs = [("", saved, current)]
+    for where, saved_part, current_part in pairs:
+        if not isinstance(saved_part, dict):
+            raise ModelFileError(f"{path} is corrupt: its {key} state is {_short(saved_part)}, not a dict")
+        for name, value in saved_part.items():
+            if name == "params":
+                ok = isinstance(value, list) and all(_kind(i) == "number" for i in value)
+            elif name in current_part:
+                ok = _same_kind(value, current_part[name])
+            else:
+                ok = key == "optimizer"  # an optimizer ignores hyper-parameters it does not know
+            if not ok:
+                raise ModelFileError(f"{path} is corrupt: its {key} state has {where}[{name!r}] = {_short(value)}, "
+                                     f"but the given {type(obj).__name__}'s is "
+                                     f"{_short(current_part.get(name, 'absent'))}")
+
+
+def _kind(value):
+    if value is None:
+        return None
+    if isinstance(value, (bool, numpy.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, numpy.integer, numpy.floating)):
+        return "number"
+    if isinstance(value, (list, tuple)):
+        return "sequence"
+    return type(value).__name__  # str, dict, ndarray
+
+
+def _same_kind(saved, current):
+    """Same kind of value (None matches anything: e.g. a best score not known yet); sequences element-wise."""
+    kinds = _kind(saved), _kind(current)
+    if None in kinds:
+        return True
+    if kinds[0] != kinds[1]:
+        return False
+    if kinds[0] == "sequence" and len(current):
+        return all(_same_kind(item, current[0]) for item in saved)
+    return True
+
+
+def _model_state(model):
+    """``{name: (shape, tag)}`` of ``model``'s parameters and persistent buffers, copying nothing."""
+    state = {}
+    for key, module, name, registry in model._state_entries():
+        value = getattr(module, registry)[name]
+        array = value.data if isinstance(value, Tensor) else value
+        dtype = numpy.dtype(array.dtype)
+        state[key] = (tuple(array.shape), _DTYPE_NAMES.get((dtype.kind, dtype.itemsize), str(dtype)))
+    return state
+
+
+def _weight_names(header):
+    return [name for name in header.entries if not name.startswith(_STATE_PREFIXES)]
+
+
+def _check_weights(path, header, expected, problem):
+    """The file's weights must be exactly ``expected`` (``{name: (shape, tag)}``): names, shapes and dtypes."""
+    weights = {name: header.entries[name] for name in _weight_names(header)}
     problems = []
     missing = [name for name in expected if name not in weights]
     unexpected = sorted(name for name in weights if name not in expected)
@@ -455,14 +434,15 @@ def _load_weights(path, model, tensors):
         problems.append(f"missing {_names(missing)}")
     if unexpected:
         problems.append(f"unexpected {_names(unexpected)}")
-    for name in expected:
-        if name in weights and tuple(weights[name].shape) != tuple(expected[name]):
-            problems.append(f"{name!r} has shape {tuple(weights[name].shape)} in the file but "
-                            f"{tuple(expected[name])} in the model")
+    for name, (shape, tag) in expected.items():
+        if name not in weights:
+            continue
+        if weights[name].shape != tuple(shape):
+            problems.append(f"{name!r} has shape {weights[name].shape} in the file but {tuple(shape)} in the model")
+        elif weights[name].dtype != tag:
+            problems.append(f"{name!r} is stored as {weights[name].dtype} in the file but the model's is {tag}")
     if problems:
-        raise ModelFileError(f"{path} holds weights for a different architecture than the {type(model).__name__} "
-                             f"given: " + "; ".join(problems))
-    model.load_state_dict(weights)
+        raise ModelFileError(f"{path} {problem}: " + "; ".join(problems))
 
 
 def _array(value):
@@ -512,25 +492,59 @@ def _add(tensors, name, array):
     return unique
 
 
-def _decode(obj, tensors, path):
+def _decoded(path, file, header, key, prefix):
+    """Decode metadata ``key``'s JSON, reading the tensors it refers to (each under ``prefix``, once)."""
+    used = set()
+
+    def tensor(name, tag):
+        if not isinstance(name, str) or not name.startswith(prefix) or name not in header.entries:
+            raise ModelFileError(f"{path} is corrupt: its {key!r} metadata refers to a tensor {_short(name)} that is "
+                                 f"not among the file's {prefix}... tensors")
+        if name in used:
+            raise ModelFileError(f"{path} is corrupt: its {key!r} metadata refers to tensor {name!r} twice")
+        used.add(name)
+        array = read_tensor(path, file, header, name)
+        if tag == "__scalar__":
+            if array.ndim:
+                raise ModelFileError(f"{path} is corrupt: tensor {name!r} stands for a scalar in its {key!r} "
+                                     f"metadata but has shape {array.shape}")
+            return array[()]
+        return array
+
+    return _decode(path, key, _json(path, header.metadata, key), tensor)
+
+
+def _decode(path, key, obj, tensor):
     if isinstance(obj, list):
-        return [_decode(v, tensors, path) for v in obj]
+        return [_decode(path, key, v, tensor) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if len(obj) == 1:
         (tag, value), = obj.items()
         if tag in ("__tensor__", "__scalar__"):
-            if value not in tensors:
-                raise ModelFileError(f"{path} is corrupt: its metadata refers to a tensor {value!r} that is not in "
-                                     f"the file")
-            array = tensors[value]
-            return array.copy() if tag == "__tensor__" else array[()]
-        if tag == "__tuple__":
-            return tuple(_decode(v, tensors, path) for v in value)
-        if tag == "__items__":
-            return {_hashable(_decode(k, tensors, path)): _decode(v, tensors, path) for k, v in value}
-    return {k: _decode(v, tensors, path) for k, v in obj.items()}
+            return tensor(value, tag)
+        if tag == "__tuple__" and isinstance(value, list):
+            return tuple(_decode(path, key, v, tensor) for v in value)
+        if tag == "__items__" and isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 for p in value):
+            items = {}
+            for k, v in value:
+                k = _hashable(_decode(path, key, k, tensor))
+                try:
+                    items[k] = _decode(path, key, v, tensor)
+                except TypeError:  # an unhashable key (a dict)
+                    raise ModelFileError(f"{path} is corrupt: its {key!r} metadata has a dict key that is not a "
+                                         f"number, string or tuple: {_short(k)}") from None
+            return items
+        if tag in _TAGS:
+            raise ModelFileError(f"{path} is corrupt: its {key!r} metadata has {{{tag!r}: {_short(value)}}}, which "
+                                 f"chainrule.save never writes")
+    return {k: _decode(path, key, v, tensor) for k, v in obj.items()}
 
 
 def _hashable(key):
     return tuple(_hashable(k) for k in key) if isinstance(key, (list, tuple)) else key
+
+
+def _short(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

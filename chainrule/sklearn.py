@@ -18,6 +18,11 @@ Training is ``chainrule.train.fit``: minibatches of ``batch_size``, per-sample w
 weighted mean loss ``Σ wᵢ·lᵢ / Σ wᵢ`` of each batch (scikit-learn's MLP does the same), so with
 one batch per epoch (``batch_size >= n_samples``) an integer weight is exactly a repeated sample.
 
+A sample's prediction does not depend on the other rows predicted with it (bitwise: the layers
+run inside ``chainrule.ops.linalg.batch_invariant``). A fitted estimator can be pickled (joblib,
+``GridSearchCV(n_jobs=...)``, multiprocessing) or deep-copied, and the copy continues training
+(``partial_fit``) exactly as the original would.
+
 Importing this module imports scikit-learn.
 """
 
@@ -31,6 +36,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .ops.linalg import batch_invariant
+from .optim.optimizer import MAX_LR
 from .train import Callback
 from .train import fit as train_fit
 from .train import predict as train_predict
@@ -143,8 +150,9 @@ class _BaseNeuralNet(BaseEstimator):
             self._bad("activation", f"one of {_ACTIVATIONS}")
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in _OPTIMIZERS:
             self._bad("optimizer", f"one of {_OPTIMIZERS}")
-        if not _is_real(self.learning_rate) or not self.learning_rate > 0 or not np.isfinite(self.learning_rate):
-            self._bad("learning_rate", "a positive number")
+        if (not _is_real(self.learning_rate) or not 0 < self.learning_rate <= MAX_LR
+                or not np.isfinite(self.learning_rate)):
+            self._bad("learning_rate", f"a positive number at most {MAX_LR:g}")
         if not _is_int(self.epochs) or self.epochs < 1:
             self._bad("epochs", "a positive integer")
         if not _is_int(self.batch_size) or self.batch_size < 1:
@@ -285,7 +293,8 @@ class _BaseNeuralNet(BaseEstimator):
         """The network's outputs for ``X`` (float64 NumPy array) after the fitted-state and input checks."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=self._dtype)
-        return np.asarray(train_predict(self.network_, X), dtype=np.float64)
+        with batch_invariant():  # a sample's prediction must not depend on the rows predicted with it
+            return np.asarray(train_predict(self.network_, X), dtype=np.float64)
 
     def _check_weights(self, sample_weight, X):
         if sample_weight is None:
@@ -321,6 +330,7 @@ _PARAMETERS_DOC = """
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'}
         SGD uses momentum 0.9.
     learning_rate : float
+        In (0, 1000] (``chainrule.optim.optimizer.MAX_LR``: larger rates diverge at once).
     epochs : int
         Maximum number of epochs of ``fit`` (``partial_fit`` trains one epoch per call).
     batch_size : int

@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import re
 import stat
 import struct
 import warnings
@@ -340,3 +341,341 @@ def test_custom_model_without_config_saves_weights_only(tmp_path):
     other = CustomNet(4)
     io.load_checkpoint(path, other)
     np.testing.assert_array_equal(other.state_dict()["fc.weight"], model.state_dict()["fc.weight"])
+
+
+# ------------------------------------------------------- malformed and lying files
+# Each case below misbehaved before the header was validated as a whole (found by fuzzing a saved
+# model): a raw RecursionError, OverflowError or TypeError, or a file read wrongly without a word.
+def split(path):
+    """(header dict, data bytes) of a model file."""
+    content = path.read_bytes()
+    (length,) = struct.unpack("<Q", content[:8])
+    return json.loads(content[8:8 + length]), content[8 + length:]
+
+
+def write(path, header, data, raw=None):
+    """A file of ``header`` (or the raw header bytes ``raw``) and ``data``, as safetensors lays them out."""
+    text = raw if raw is not None else json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+def edited(saved, tmp_path, change):
+    """A copy of ``saved`` whose header went through ``change(header)`` (the data is kept as is)."""
+    header, data = split(saved)
+    change(header)
+    return write(tmp_path / "edited.safetensors", header, data)
+
+
+def set_entry(name, key, value):
+    def change(header):
+        header[name][key] = value
+    return change
+
+
+def set_metadata(key, value):
+    def change(header):
+        header["__metadata__"][key] = value
+    return change
+
+
+def load_all_ways(path, match):
+    """load, read_metadata and load_checkpoint (with the optimizer) all refuse ``path`` with a ModelFileError."""
+    from chainrule.optim import Adam
+
+    model = make_model()
+    for attempt in (lambda: io.load(path), lambda: io.read_metadata(path),
+                    lambda: io.load_checkpoint(path, model, optimizer=Adam(model.parameters()))):
+        with pytest.raises(ModelFileError, match=match) as info:
+            attempt()
+        assert str(path) in str(info.value)
+
+
+def test_deeply_nested_header_json(tmp_path, saved):
+    header, data = split(saved)
+    raw = json.dumps(header).encode()[:-1] + b', "deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    load_all_ways(write(tmp_path / "deep.safetensors", None, data, raw=raw), "nests 100001 levels deep")
+
+
+def test_deeply_nested_metadata_json(tmp_path, saved):
+    path = edited(saved, tmp_path, set_metadata("extra", "[" * 100_000 + "]" * 100_000))
+    with pytest.raises(ModelFileError, match="'extra' metadata nests 100000 levels deep"):
+        io.read_metadata(path)
+    with pytest.raises(ModelFileError, match="'extra' metadata nests"):
+        io.load_checkpoint(path, make_model())
+
+
+@pytest.mark.parametrize("shape, match", [
+    ([2**70, 1], "has shape"),              # was an OverflowError
+    ([8, -5], "has shape"),
+    ([8, 5.0], "has shape"),
+    ([8, True], "has shape"),
+    ("8, 5", "has shape"),
+    ([2**32, 2**32, 0, 8, 5], "needs 0 bytes"),
+    # 40·(2**62 + 1) elements: the int64 product wraps around to 40, which made 160 bytes look right
+    ([8, 5, 5, 5581, 49477, 8681, 384773], "needs 737869762948382064800 bytes"),
+])
+def test_impossible_shapes(tmp_path, saved, shape, match):
+    load_all_ways(edited(saved, tmp_path, set_entry("0.weight", "shape", shape)), match)
+
+
+@pytest.mark.parametrize("dtype, match", [
+    (["F32"], "has dtype"),                 # was a TypeError (unhashable list)
+    ("F8_E4M3", "has dtype"),
+    ("float32", "has dtype"),
+    (None, "has dtype"),
+])
+def test_unknown_dtypes(tmp_path, saved, dtype, match):
+    load_all_ways(edited(saved, tmp_path, set_entry("0.weight", "dtype", dtype)), match)
+
+
+@pytest.mark.parametrize("name, dtype", [
+    ("0.weight", "I32"), ("0.weight", "U32"),          # same item size as F32: the bytes were reinterpreted
+    ("2.num_batches_tracked", "F64"), ("2.num_batches_tracked", "U64"),
+])
+def test_a_tag_that_is_not_the_models_dtype_is_refused(tmp_path, saved, name, dtype):
+    load_all_ways(edited(saved, tmp_path, set_entry(name, "dtype", dtype)),
+                  f"'{re.escape(name)}' is stored as {dtype} in the file but the model's is")
+
+
+def test_a_bool_or_half_tag_with_a_matching_byte_count(tmp_path, saved):
+    header, data = split(saved)
+    header["0.weight"].update(dtype="F16", shape=[8, 10])  # 160 bytes either way
+    load_all_ways(write(tmp_path / "half.safetensors", header, data), "'0.weight' has shape")
+    header["0.weight"].update(dtype="BOOL", shape=[8, 20])
+    load_all_ways(write(tmp_path / "bool.safetensors", header, data), "'0.weight' has shape")
+
+
+def test_overlapping_offsets(tmp_path, saved):
+    header, data = split(saved)
+    begin, end = header["0.bias"]["data_offsets"]
+    other = next(name for name, entry in header.items() if name != "0.bias" and name != "__metadata__"
+                 and entry["data_offsets"][1] - entry["data_offsets"][0] == end - begin)
+    header[other]["data_offsets"] = [begin, end]  # two tensors on the same bytes (and a gap elsewhere)
+    load_all_ways(write(tmp_path / "overlap.safetensors", header, data), "overlaps|gap")
+
+
+def test_a_gap_between_tensors(tmp_path, saved):
+    header, data = split(saved)
+    for entry in header.values():
+        if "data_offsets" in entry and entry["data_offsets"][0] > 0:
+            entry["data_offsets"] = [n + 4 for n in entry["data_offsets"]]
+    load_all_ways(write(tmp_path / "gap.safetensors", header, data + b"\0" * 4), "gap of 4 bytes")
+
+
+def test_trailing_garbage_after_the_last_tensor(tmp_path, saved):
+    path = tmp_path / "long.safetensors"
+    path.write_bytes(saved.read_bytes() + b"\0" * 8)
+    load_all_ways(path, "8 bytes follow the last tensor")
+
+
+@pytest.mark.parametrize("where", ["top", "entry", "metadata"])
+def test_duplicate_json_keys(tmp_path, saved, where):
+    header, data = split(saved)
+    raw = json.dumps(header).encode()
+    duplicate = {"top": (b'{', b'{"0.bias": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}, '),
+                 "entry": (b'"dtype": "F32"', b'"dtype": "I32", "dtype": "F32"'),
+                 "metadata": (b'"format": "chainrule"', b'"format": "chainrule", "format": "chainrule"')}[where]
+    raw = raw.replace(*duplicate, 1)
+    load_all_ways(write(tmp_path / "twice.safetensors", None, data, raw=raw), "twice")
+
+
+@pytest.mark.parametrize("change, match", [
+    (set_entry("0.weight", "data_offsets", [0]), "data_offsets"),
+    (set_entry("0.weight", "data_offsets", [-160, 0]), "data_offsets"),
+    (set_entry("0.weight", "data_offsets", [0, 2**70]), "needs 160 bytes"),
+    (set_entry("0.weight", "extra", 1), "expected {'dtype'"),
+    (set_metadata("format_version", "-1"), "format version is '-1'"),
+    (set_metadata("format_version", "1" * 5000), "format version is"),
+    (set_metadata("architecture", '{"class": "Linear", "config": {"in_features": [5]}}'), "architecture is not valid"),
+    (set_metadata("architecture", '{"class": "NoSuchLayer"}'), "NoSuchLayer"),
+    (set_metadata("architecture", "[1, 2"), "not valid JSON"),
+])
+def test_malformed_entries_and_metadata_of_load(tmp_path, saved, change, match):
+    with pytest.raises(ModelFileError, match=match):
+        io.load(edited(saved, tmp_path, change))
+
+
+@pytest.mark.parametrize("extra, match", [
+    ('{"__tuple__": 5}', "never writes"),                     # was a TypeError
+    ('{"__items__": [[{"a": 1}, 2]]}', "dict key"),           # was a TypeError (unhashable)
+    ('{"a": {"__tensor__": "0.weight"}}', "not among the file's extra"),  # a weight, not an extra tensor
+    ('{"a": {"__tensor__": "extra/none"}}', "not among"),
+    ('{"a": {"__tensor__": ["extra/x"]}}', "not among"),
+    ('{"a": {"__tensor__": "extra/x"}, "b": {"__tensor__": "extra/x"}}', "twice"),
+    ('{"a": {"__scalar__": "extra/x"}}', "stands for a scalar"),
+    ('{"a": 1e999999999999}', None),  # JSON reads this as inf: a valid file
+    ("not json", "not valid JSON"),
+    pytest.param('{"a": ' + "1" * 5000 + "}", "not valid JSON", id="huge-int"),  # Python refuses over 4300 digits
+])
+def test_malformed_extra(tmp_path, trained, extra, match):
+    path = tmp_path / "m.safetensors"
+    io.save(trained[0], path, extra={"x": np.arange(3.0)})
+    path = edited(path, tmp_path, set_metadata("extra", extra))
+    if match is None:
+        assert io.read_metadata(path)["extra"] == {"a": float("inf")}
+        return
+    for attempt in (io.read_metadata, lambda p: io.load_checkpoint(p, make_model())):
+        with pytest.raises(ModelFileError, match=match):
+            attempt(path)
+
+
+def test_metadata_values_must_be_strings(tmp_path, saved):
+    load_all_ways(edited(saved, tmp_path, set_metadata("extra", {"epoch": 3})), "map strings to strings")
+
+
+def two_groups(header):
+    state = json.loads(header["__metadata__"]["optimizer"])
+    state["param_groups"] *= 2
+    header["__metadata__"]["optimizer"] = json.dumps(state)
+
+
+@pytest.mark.parametrize("change", [set_metadata("extra", '{"__tuple__": 5}'), two_groups])
+def test_a_failed_checkpoint_load_leaves_the_model_untouched(tmp_path, trained, change):
+    from chainrule.optim import Adam
+
+    path = tmp_path / "m.safetensors"
+    io.save(trained[0], path, optimizer=trained[1], extra={"epoch": 1})
+    path = edited(path, tmp_path, change)
+    model = make_model(seed=5)
+    before = model.state_dict()
+    with pytest.raises(ModelFileError):
+        io.load_checkpoint(path, model, optimizer=Adam(model.parameters()))
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_a_checkpoint_of_another_dtype_is_refused(tmp_path, saved):
+    model = make_model().to("float64")
+    with pytest.raises(ModelFileError, match="'0.weight' is stored as F32 in the file but the model's is F64"):
+        io.load_checkpoint(saved, model)
+
+
+def test_load_reads_neither_optimizer_nor_extra_tensors(tmp_path, trained, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    io.save(trained[0], path, optimizer=trained[1], extra={"big": np.zeros(1000)})
+    read = []
+    original = io.read_tensor
+
+    def recording(path, file, header, name):
+        read.append(name)
+        return original(path, file, header, name)
+
+    monkeypatch.setattr(io, "read_tensor", recording)
+    io.load(path)
+    assert read and not any(name.startswith(("optimizer/", "extra/")) for name in read)
+    read.clear()
+    io.read_metadata(path)
+    assert read == ["extra/big"]
+    read.clear()
+    io.load_checkpoint(path, make_model())  # no optimizer asked for: its state stays unread
+    assert "extra/big" in read and not any(name.startswith("optimizer/") for name in read)
+
+
+HUGE_LAYER = """
+import json, resource, sys
+import chainrule
+from chainrule import io, nn
+path = sys.argv[1]
+tensors, metadata = io.load_safetensors(path)
+architecture = json.loads(metadata["architecture"])
+architecture["config"]["layers"][0]["config"].update(in_features=20000, out_features=20000)
+metadata["architecture"] = json.dumps(architecture)
+tensors["0.weight"] = tensors["0.weight"][:0]  # a tiny file whose header agrees with nothing
+io.save_safetensors(tensors, path, metadata)
+for attempt in (lambda: io.load(path), lambda: io.read_metadata(path)):
+    try:
+        attempt()
+    except chainrule.ModelFileError as error:
+        print(type(error).__name__, str(error)[:300])
+# VmHWM: this process's own peak; ru_maxrss would also count the forking parent's (Linux keeps it across exec)
+status = open("/proc/self/status").read() if sys.platform.startswith("linux") else ""
+peak = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+print("peak MB", int(peak[0].split()[1]) / 1024 if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def test_a_tiny_file_cannot_make_load_allocate_a_huge_layer(tmp_path, trained):
+    import subprocess
+    import sys
+
+    path = tmp_path / "tiny.safetensors"
+    io.save(nn.Sequential(nn.Linear(5, 3, seed=0), nn.ReLU()), path)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(chainrule.__file__))))
+    result = subprocess.run([sys.executable, "-c", HUGE_LAYER, str(path)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert os.path.getsize(path) < 3000
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and all("ModelFileError" in line and "(20000, 20000) in the model" in line
+                                   for line in lines[:2]), result.stdout
+    assert float(lines[2].split()[-1]) < 300  # megabytes; a 20000x20000 float32 layer alone is 1,600
+
+
+# ------------------------------------------- the chainrule command on a malformed file
+def command_model(tmp_path, extra):
+    """A model file like the ones 'chainrule train' writes (only the extra matters to these tests)."""
+    path = tmp_path / "model.safetensors"
+    io.save(nn.Sequential(nn.Linear(2, 2, seed=0)), path, extra=extra)
+    return path
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("extra, change, words", [
+    ({"task": "classification"}, set_metadata("extra", '{"__tuple__": 5}'), ["never writes"]),
+    ({"task": "classification"}, set_entry("0.weight", "shape", [2**70]), ["has shape"]),
+    ({"task": "classification"}, set_metadata("architecture", "[" * 5000), ["nests 5000 levels"]),
+    ({"task": "classification", "preprocessing": 5}, None, ["preprocessing cannot be restored"]),
+    ({"task": "classification", "preprocessing": {"kind": "TablePreprocessor"}}, None, ["preprocessing"]),
+    ({"task": 3, "preprocessing": {}}, None, ["its task is 3"]),
+    ({"task": "regression", "preprocessing": {}, "input_shape": [-1]}, None, ["input_shape"]),
+])
+def test_the_command_reports_a_malformed_model_file_in_one_line(tmp_path, capsys, command, extra, change, words):
+    from chainrule.cli import main
+
+    path = command_model(tmp_path, extra)
+    if change is not None:
+        path = edited(path, tmp_path, change)
+    (tmp_path / "data.csv").write_text("a,b,label\n1,2,x\n")
+    code = main([command, str(path), "--data", str(tmp_path / "data.csv")])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"chainrule: error: {path}")
+    for word in words:
+        assert word in err
+
+
+@pytest.mark.parametrize("key, change, match", [
+    ("optimizer", lambda state: state["param_groups"][0].update(lr="fast"), r"param_groups\[0\]\['lr'\] = 'fast'"),
+    ("optimizer", lambda state: state["param_groups"][0].update(betas=[0.9, "x"]), "betas"),
+    ("optimizer", lambda state: state.update(param_groups={"lr": 1}), "not a dict with"),
+    ("scheduler", lambda state: state.update(optimizer="gone"), r"\['optimizer'\] = 'gone'.*absent"),
+    ("scheduler", lambda state: state.update(last_epoch=[1]), "last_epoch"),
+])
+def test_optimizer_and_scheduler_state_must_look_like_the_given_ones(tmp_path, trained, key, change, match):
+    from chainrule.optim import Adam
+    from chainrule.optim.lr_scheduler import StepLR
+
+    model, optimizer = trained
+    path = tmp_path / "m.safetensors"
+    io.save(model, path, optimizer=optimizer, scheduler=StepLR(optimizer, 2))
+    state = json.loads(split(path)[0]["__metadata__"][key])
+    change(state)
+    path = edited(path, tmp_path, set_metadata(key, json.dumps(state)))
+    fresh = make_model()
+    fresh_optimizer = Adam(fresh.parameters(), lr=0.5)
+    scheduler = StepLR(fresh_optimizer, 2)
+    with pytest.raises(ModelFileError, match=match):
+        io.load_checkpoint(path, fresh, optimizer=fresh_optimizer, scheduler=scheduler)
+    assert fresh_optimizer.param_groups[0]["lr"] == 0.5 and scheduler.optimizer is fresh_optimizer  # untouched
+
+
+def test_save_refuses_extra_nested_deeper_than_load_reads(tmp_path, trained):
+    deep = "leaf"
+    for _ in range(io.MAX_JSON_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nests deeper than 64 levels"):
+        io.save(trained[0], tmp_path / "m.safetensors", extra=deep)
+    deep = deep[0][0]  # 63 levels of lists: what load reads
+    io.save(trained[0], tmp_path / "m.safetensors", extra=deep)
+    assert io.read_metadata(tmp_path / "m.safetensors")["extra"] == deep

@@ -308,6 +308,7 @@ def test_regressor_multi_output_and_target_scaling():
 @pytest.mark.parametrize("name, value", [
     ("hidden_layer_sizes", (16, 0)), ("hidden_layer_sizes", "wide"), ("hidden_layer_sizes", (16, 2.5)),
     ("activation", "relux"), ("optimizer", "adamax"), ("learning_rate", 0.0), ("learning_rate", -0.01),
+    ("learning_rate", 1e6), ("learning_rate", float("nan")), ("learning_rate", float("inf")),
     ("learning_rate", "0.01"), ("epochs", 0), ("epochs", 2.5), ("batch_size", 0), ("weight_decay", -0.1),
     ("dropout", 1.0), ("early_stopping", "yes"), ("validation_fraction", 1.5), ("n_iter_no_change", 0),
     ("tol", -1.0), ("class_weight", "auto"), ("class_weight", {0: -1.0}), ("dtype", "int32"),
@@ -337,3 +338,100 @@ def test_not_fitted_and_bad_input():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         NeuralNetRegressor(epochs=1).fit(np.zeros((4, 2)), np.arange(4.0))  # no warnings on plain use
+
+
+# ------------------------------------------------ batches, copies and processes
+@pytest.mark.parametrize("estimator", [NeuralNetClassifier, NeuralNetRegressor])
+def test_a_prediction_does_not_depend_on_the_other_rows_of_its_batch(estimator):
+    # BLAS rounds one row differently in matrices of different heights (float32: ~1e-7); predictions must not
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 20))
+    y = rng.integers(0, 3, 60)
+    model = estimator(hidden_layer_sizes=(32,), epochs=2, random_state=0).fit(x, y)
+    method = getattr(model, "predict_proba" if estimator is NeuralNetClassifier else "predict")
+    full = method(x)
+    np.testing.assert_array_equal(np.concatenate([method(row[None]) for row in x]), full)
+    np.testing.assert_array_equal(np.concatenate([method(x[i:i + 7]) for i in range(0, 60, 7)]), full)
+    order = rng.permutation(60)
+    np.testing.assert_array_equal(method(x[order]), full[order])
+
+
+def _pickled(obj):
+    import pickle
+
+    return pickle.loads(pickle.dumps(obj))
+
+
+def _joblib_round_trip(obj):
+    import io
+
+    import joblib
+
+    buffer = io.BytesIO()
+    joblib.dump(obj, buffer)
+    buffer.seek(0)
+    return joblib.load(buffer)
+
+
+def _deepcopied(obj):
+    import copy
+
+    return copy.deepcopy(obj)
+
+
+@pytest.mark.parametrize("copier", [_pickled, _joblib_round_trip, _deepcopied])
+@pytest.mark.parametrize("estimator", [NeuralNetClassifier, NeuralNetRegressor])
+def test_a_copied_fitted_estimator_trains_on_exactly_like_the_original(estimator, copier):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 5))
+    y = rng.integers(0, 3, 40)
+    model = estimator(hidden_layer_sizes=(8,), epochs=3, batch_size=8, random_state=0).fit(x, y)
+    copied = copier(model)
+    method = "predict_proba" if estimator is NeuralNetClassifier else "predict"
+    np.testing.assert_array_equal(getattr(copied, method)(x), getattr(model, method)(x))
+    for _ in range(2):
+        model.partial_fit(x, y)
+        copied.partial_fit(x, y)
+    np.testing.assert_array_equal(getattr(copied, method)(x), getattr(model, method)(x))
+    for p, q in zip(model.network_.parameters(), copied.network_.parameters()):
+        assert not np.shares_memory(p.data, q.data)
+
+
+def test_clone_of_a_fitted_estimator_is_unfitted_and_fits_the_same():
+    from sklearn.base import clone
+
+    x, y = datasets.load_digits(return_X_y=True)
+    x, y = x[:200] / 16.0, y[:200]
+    model = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0).fit(x, y)
+    fresh = clone(model)
+    assert not hasattr(fresh, "network_")
+    np.testing.assert_array_equal(fresh.fit(x, y).predict_proba(x), model.predict_proba(x))
+
+
+def test_grid_search_in_two_processes_matches_one_process():
+    from joblib import parallel_config
+
+    x, y = datasets.load_digits(return_X_y=True)
+    x, y = x[:300] / 16.0, y[:300]
+    grid = {"learning_rate": [1e-3, 1e-2]}
+    base = NeuralNetClassifier(hidden_layer_sizes=(16,), epochs=3, random_state=0)
+    one = GridSearchCV(base, grid, cv=2, n_jobs=1).fit(x, y)
+    # worker processes get the estimators pickled; "multiprocessing" forks them (under a second here),
+    # where the default "loky" starts fresh interpreters that import everything again (~15 s on a busy machine)
+    with parallel_config(backend="multiprocessing"):
+        two = GridSearchCV(base, grid, cv=2, n_jobs=2).fit(x, y)
+    assert two.best_params_ == one.best_params_
+    np.testing.assert_array_equal(two.cv_results_["mean_test_score"], one.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(two.predict_proba(x), one.predict_proba(x))
+
+
+@pytest.mark.parametrize("estimator", [NeuralNetClassifier, NeuralNetRegressor])
+@pytest.mark.parametrize("x,y,sample_weight,message", [
+    (np.zeros((0, 3)), np.zeros(0), None, "0 sample"),
+    ([], [], None, "Expected 2D array"),
+    (np.array(1.0), np.array([1.0]), None, "Expected 2D array, got scalar"),
+    (np.ones((4, 2)), [0, 1, 0, 1], np.zeros(4), "at least one non-zero"),
+])
+def test_bad_data_is_refused_with_scikit_learns_messages(estimator, x, y, sample_weight, message):
+    with pytest.raises(ValueError, match=message):
+        estimator(epochs=1).fit(x, y, sample_weight=sample_weight)

@@ -17,6 +17,8 @@ import struct
 
 import numpy as np
 
+from .._atomic import atomic_write
+
 __all__ = [
     "read_idx", "write_idx", "load_mnist", "read_cifar10_batch", "write_cifar10_batch", "load_cifar10",
     "load_image_folder", "channel_stats", "normalize_images", "plot_image_predictions",
@@ -52,7 +54,7 @@ def _write_bytes(path, data):
     path = os.fspath(path)
     if path.endswith(".gz"):
         data = gzip.compress(data)
-    with open(path, "wb") as handle:
+    with atomic_write(path, "wb") as handle:  # a crash leaves the old file or the new, never half
         handle.write(data)
 
 

@@ -26,7 +26,24 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _generator
 
-__all__ = ["DataLoader"]
+__all__ = ["DataLoader", "is_multi_input"]
+
+
+def is_multi_input(x):
+    """Whether ``x`` holds several model inputs rather than one array (``fit``'s and ``predict``'s rule).
+
+    A tuple always does (``model(*x)``); a list does when every element is a NumPy array or a Tensor
+    (Keras's convention for several inputs). Any other list — of numbers, or of lists (rows) — is one
+    array: ``[[1, 2], [3, 4]]`` is two samples of two features. To pass rows held as arrays, stack them
+    first (``numpy.stack(rows)``). (``DataLoader`` itself follows PyTorch: a list is a dataset of samples.)
+    """
+    if isinstance(x, tuple):
+        return True
+    if not isinstance(x, list) or not x:
+        return False
+    from ..tensor import Tensor
+
+    return all(isinstance(part, (numpy.ndarray, Tensor)) for part in x)
 
 
 class DataLoader:
@@ -92,7 +109,8 @@ class DataLoader:
             if hasattr(batch_size, "__len__"):
                 raise TypeError("DataLoader: the second argument is batch_size, as in PyTorch, but an array was "
                                 "given; pass targets by name: DataLoader(x, y=y, batch_size=...)")
-            raise ValueError(f"DataLoader: batch_size must be a positive integer or None, got {batch_size!r}")
+            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r} "
+                             "(or None, to turn batching off)")
         if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got {num_workers!r}")
         if timeout < 0:
@@ -246,9 +264,10 @@ class DataLoader:
             pool.close()
 
     def __repr__(self):
-        size = "?" if self._iterable else self.num_samples
-        return (f"DataLoader(num_samples={size}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, num_workers={self.num_workers})")
+        size = "?" if getattr(self, "_iterable", True) else self.num_samples
+        return (f"DataLoader(num_samples={size}, batch_size={getattr(self, 'batch_size', '?')}, "
+                f"shuffle={getattr(self, 'shuffle', '?')}, drop_last={getattr(self, 'drop_last', '?')}, "
+                f"num_workers={getattr(self, 'num_workers', '?')})")
 
 
 def _epoch_order(sampler):

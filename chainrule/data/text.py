@@ -18,6 +18,8 @@ import re
 
 import numpy
 
+from .._atomic import atomic_write
+
 __all__ = ["tokenize", "Vocabulary", "encode", "pad_sequences", "read_text_csv", "read_imdb", "TextData", "PAD", "UNK"]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -132,7 +134,7 @@ class Vocabulary:
 
     def save(self, path):
         """Write the vocabulary as JSON to ``path``."""
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_write(path, "w") as f:  # a crash leaves the old file or the new, never half
             f.write(self.to_json())
 
     @classmethod

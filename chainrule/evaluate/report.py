@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from .._atomic import atomic_write
 from . import plots
 
 __all__ = ["report"]
@@ -109,8 +110,6 @@ def report(path, *, metrics=None, history=None, y_true=None, y_pred=None, y_prob
                 f"<p>Created {created}.</p>\n{body}</body></html>\n")
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
+    with atomic_write(path, "w") as handle:  # a crash leaves the previous report or none, never half of one
         handle.write(document)
-    os.replace(temporary, path)
     return path

@@ -4,13 +4,15 @@ Modelled on ``torch.nn``; every layer can also describe itself as a JSON config
 (``module_to_config``) and be rebuilt from it (``build_module``), as in Keras.
 """
 
-from . import init, models, utils
+from . import functional, init, models, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .activation import *  # noqa: F401,F403
 from .config import build_module, module_to_config, register_module, registered_modules
 from .containers import ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Dense, Flatten, Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss
+from .loss import *  # noqa: F401,F403
 from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter

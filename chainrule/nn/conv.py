@@ -37,7 +37,7 @@ def _check_image_input(layer, x, channels):
         elif x.ndim == 2:
             hint = "; images must keep their (C, H, W) axes, e.g. x.reshape(-1, 1, 28, 28)"
         elif x.ndim == 4 and x.shape[-1] == channels:
-            hint = "; the input looks channels-last (N, H, W, C): transpose it with x.transpose(0, 3, 1, 2)"
+            hint = "; the input looks channels-last (N, H, W, C): reorder it with x.permute(0, 3, 1, 2) (a NumPy array: x.transpose(0, 3, 1, 2))"
         raise ValueError(f"{layer!r}: expected input of shape (N, {channels}, H, W), got {x.shape}{hint}")
 
 

@@ -4,6 +4,7 @@ from . import (
     activation, conv, dropout, elementwise, embedding, indexing, linalg, loss, normalization, pooling, recurrent,
     reduce, shape,
 )
+from . import ctc, distance, padding
 from . import methods as _methods
 
 _methods.install()

@@ -14,8 +14,13 @@ import math
 
 from ..backend import xp
 from ..tensor import as_tensor, result
+from ._dims import resolve_dim
 
-__all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
+__all__ = [
+    "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
+    "relu6", "hardtanh", "hardswish", "hardsigmoid", "selu", "celu", "silu", "mish", "softsign", "logsigmoid",
+    "tanhshrink", "softshrink", "hardshrink", "threshold", "prelu", "glu", "softmin",
+]
 
 
 def _floating(x, op):
@@ -276,10 +281,10 @@ def erf(x):
 
 
 # ---------------------------------------------------------------- softmax family
-def softmax(x, axis=-1):
-    """``exp(x) / Σ exp(x)`` along ``axis`` (the maximum is subtracted first, so no exp overflows)."""
+def softmax(x, dim=None, *, axis=None):
+    """``exp(x) / Σ exp(x)`` along ``dim`` (default -1; the maximum is subtracted first, so no exp overflows)."""
     x = _floating(x, "softmax")
-    axis = _axis(axis, x.ndim, "softmax")
+    axis = _axis(resolve_dim("softmax", dim, axis, default=-1), x.ndim, "softmax")
     e = xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
     out = e / e.sum(axis=axis, keepdims=True)
 
@@ -290,10 +295,10 @@ def softmax(x, axis=-1):
     return result(out, (x,), backward, "softmax")
 
 
-def log_softmax(x, axis=-1):
-    """``x - log Σ exp(x)`` along ``axis``, computed as log-sum-exp with the maximum subtracted."""
+def log_softmax(x, dim=None, *, axis=None):
+    """``x - log Σ exp(x)`` along ``dim`` (default -1), computed as log-sum-exp with the maximum subtracted."""
     x = _floating(x, "log_softmax")
-    axis = _axis(axis, x.ndim, "log_softmax")
+    axis = _axis(resolve_dim("log_softmax", dim, axis, default=-1), x.ndim, "log_softmax")
     shifted = x.data - x.data.max(axis=axis, keepdims=True)
     out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -302,3 +307,235 @@ def log_softmax(x, axis=-1):
         return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
 
     return result(out, (x,), backward, "log_softmax")
+
+
+def softmin(x, axis=-1):
+    """``softmax(-x)`` along ``axis``."""
+    x = _floating(x, "softmin")
+    axis = _axis(axis, x.ndim, "softmin")
+    e = xp.exp(x.data.min(axis=axis, keepdims=True) - x.data)
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    # the softmax Jacobian with the sign of x flipped: dL/dx = -s ⊙ (g - Σ_j g_j s_j)
+    def backward(g):
+        return (out * ((g * out).sum(axis=axis, keepdims=True) - g),)
+
+    return result(out, (x,), backward, "softmin")
+
+
+# ------------------------------------------------------------------ more of PyTorch's activations
+# Each is an elementwise op whose gradient at a kink is PyTorch's choice, stated in its comment.
+def _elementwise(x, out, local, op):
+    """Record an elementwise op: ``local()`` gives d out/dx as an array (computed only in the backward pass)."""
+
+    def backward(g):
+        return (g * local(),)
+
+    return result(out, (x,), backward, op)
+
+
+def _inside(data, low, high):
+    """1 strictly between ``low`` and ``high``, 0 elsewhere (at the bounds too), in ``data``'s dtype."""
+    return ((data > low) & (data < high)).astype(data.dtype)
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """``x`` clipped to ``[min_val, max_val]``."""
+    x = _floating(x, "hardtanh")
+    min_val, max_val = float(min_val), float(max_val)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+    # d/dx = 1 strictly inside (min_val, max_val), 0 outside and at both bounds (as PyTorch)
+    return _elementwise(x, xp.clip(x.data, min_val, max_val), lambda: _inside(x.data, min_val, max_val), "hardtanh")
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``; the gradient is 0 at 0 and at 6 (as PyTorch)."""
+    x = _floating(x, "relu6")
+    # d/dx = 1 on (0, 6), else 0
+    return _elementwise(x, xp.clip(x.data, 0.0, 6.0), lambda: _inside(x.data, 0.0, 6.0), "relu6")
+
+
+def hardsigmoid(x):
+    """``relu6(x + 3) / 6``: 0 below -3, 1 above 3, linear between."""
+    x = _floating(x, "hardsigmoid")
+    out = xp.clip(x.data / 6 + 0.5, 0.0, 1.0)
+    # d/dx = 1/6 on (-3, 3), 0 elsewhere (also at ±3, as PyTorch)
+    return _elementwise(x, out, lambda: _inside(x.data, -3.0, 3.0) / 6, "hardsigmoid")
+
+
+def hardswish(x):
+    """``x·relu6(x + 3) / 6``."""
+    x = _floating(x, "hardswish")
+    out = x.data * xp.clip(x.data / 6 + 0.5, 0.0, 1.0)
+
+    # d/dx = 0 for x <= -3, (2x + 3)/6 for -3 < x < 3, 1 for x >= 3 (PyTorch's choice at ±3)
+    def local():
+        d = x.data / 3 + 0.5
+        return xp.where(x.data <= -3, 0.0, xp.where(x.data < 3, d, 1.0)).astype(x.dtype, copy=False)
+
+    return _elementwise(x, out, local, "hardswish")
+
+
+def celu(x, alpha=1.0):
+    """``max(0, x) + min(0, alpha·(exp(x/alpha) - 1))``."""
+    x = _floating(x, "celu")
+    alpha = float(alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha must be non-zero, got 0")
+    positive = x.data > 0
+    negative_part = alpha * xp.expm1(xp.minimum(x.data, 0) / alpha)
+    out = xp.where(positive, x.data, negative_part)
+    # d/dx = 1 where x > 0, else exp(x/alpha) = negative_part/alpha + 1 (1 at x = 0)
+    return _elementwise(x, out, lambda: xp.where(positive, 1.0, negative_part / alpha + 1).astype(x.dtype), "celu")
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+    """``scale·elu(x, alpha)`` with the self-normalising constants of Klambauer et al. (2017)."""
+    x = _floating(x, "selu")
+    positive = x.data > 0
+    negative_part = _SELU_ALPHA * xp.expm1(xp.minimum(x.data, 0))
+    out = _SELU_SCALE * xp.where(positive, x.data, negative_part)
+    # d/dx = scale where x > 0, else scale·alpha·exp(x) = scale·(negative_part + alpha)
+    return _elementwise(
+        x, out, lambda: _SELU_SCALE * xp.where(positive, 1.0, negative_part + _SELU_ALPHA).astype(x.dtype), "selu"
+    )
+
+
+def silu(x):
+    """``x·σ(x)`` (also called swish)."""
+    x = _floating(x, "silu")
+    s, s_neg = _sigmoid_pair(x.data)
+    # d/dx = σ(x) + x·σ(x)·σ(-x) = σ(x)·(1 + x·σ(-x))
+    return _elementwise(x, x.data * s, lambda: s * (1 + x.data * s_neg), "silu")
+
+
+def _softplus_array(x):
+    """log(1 + e^x) without overflow."""
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def mish(x):
+    """``x·tanh(softplus(x))``."""
+    x = _floating(x, "mish")
+    t = xp.tanh(_softplus_array(x.data))
+    # d/dx = tanh(sp(x)) + x·(1 - tanh²(sp(x)))·σ(x), since d sp/dx = σ(x)
+    return _elementwise(x, x.data * t, lambda: t + x.data * (1 - t * t) * _sigmoid_pair(x.data)[0], "mish")
+
+
+def softsign(x):
+    """``x / (1 + |x|)``."""
+    x = _floating(x, "softsign")
+    denominator = 1 + xp.abs(x.data)
+    # d/dx = 1 / (1 + |x|)²
+    return _elementwise(x, x.data / denominator, lambda: 1 / (denominator * denominator), "softsign")
+
+
+def logsigmoid(x):
+    """``log σ(x) = -softplus(-x)``, stable for any ``x``."""
+    x = _floating(x, "logsigmoid")
+    # d log σ(x)/dx = 1 - σ(x) = σ(-x)
+    return _elementwise(x, -_softplus_array(-x.data), lambda: _sigmoid_pair(x.data)[1], "logsigmoid")
+
+
+def tanhshrink(x):
+    """``x - tanh(x)``."""
+    x = _floating(x, "tanhshrink")
+    t = xp.tanh(x.data)
+    # d/dx = 1 - (1 - tanh²x) = tanh²x
+    return _elementwise(x, x.data - t, lambda: t * t, "tanhshrink")
+
+
+def _lambd(lambd, op):
+    lambd = float(lambd)
+    if lambd < 0:
+        raise ValueError(f"{op}: lambd must be non-negative, got {lambd}")
+    return lambd
+
+
+def softshrink(x, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    x = _floating(x, "softshrink")
+    lambd = _lambd(lambd, "softshrink")
+    outside = xp.abs(x.data) > lambd
+    out = xp.where(outside, x.data - xp.copysign(lambd, x.data), 0.0).astype(x.dtype, copy=False)
+    # d/dx = 1 where |x| > lambd, else 0 (0 at ±lambd, as PyTorch)
+    return _elementwise(x, out, lambda: outside.astype(x.dtype), "softshrink")
+
+
+def hardshrink(x, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    x = _floating(x, "hardshrink")
+    lambd = _lambd(lambd, "hardshrink")
+    outside = xp.abs(x.data) > lambd
+    # d/dx = 1 where |x| > lambd, else 0
+    return _elementwise(x, xp.where(outside, x.data, 0).astype(x.dtype), lambda: outside.astype(x.dtype), "hardshrink")
+
+
+def threshold(x, threshold, value):
+    """``x`` where ``x > threshold``, else ``value``."""
+    x = _floating(x, "threshold")
+    above = x.data > threshold
+    out = xp.where(above, x.data, float(value)).astype(x.dtype, copy=False)
+    # d/dx = 1 where x > threshold, else 0 (the constant value has no gradient)
+    return _elementwise(x, out, lambda: above.astype(x.dtype), "threshold")
+
+
+def prelu(x, weight):
+    """``x`` where ``x > 0``, else ``weight·x``; ``weight`` (a learnable Tensor) has 1 element or one per channel.
+
+    The channel axis is axis 1 (axis 0 for a 1-D input), as in PyTorch.
+    """
+    x = _floating(x, "prelu")
+    weight = _floating(weight, "prelu")
+    w = weight.data
+    if w.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D (one slope, or one per channel), got shape {w.shape}")
+    channel_axis = 1 if x.ndim >= 2 else 0
+    if w.size != 1:
+        if x.ndim == 0 or x.shape[channel_axis] != w.size:
+            raise ValueError(
+                f"prelu: weight has {w.size} slopes but the input of shape {x.shape} has "
+                f"{x.shape[channel_axis] if x.ndim else 'no'} channels on axis {channel_axis}; expected 1 or that many"
+            )
+        w = w.reshape((-1,) + (1,) * (x.ndim - channel_axis - 1))
+    else:
+        w = w.reshape(())
+    w = w.astype(x.dtype, copy=False)
+    positive = x.data > 0
+    out = xp.where(positive, x.data, w * x.data)
+
+    # d/dx = 1 where x > 0, else weight (weight at 0, as PyTorch);  d/dweight = Σ x over the non-positive x
+    def backward(g):
+        gx = xp.where(positive, g, w * g) if x.requires_grad else None
+        gw = None
+        if weight.requires_grad:
+            contribution = xp.where(positive, 0, g * x.data)
+            axes = tuple(i for i in range(x.ndim) if w.ndim == 0 or i != channel_axis)
+            gw = contribution.sum(axis=axes).reshape(weight.shape).astype(weight.dtype, copy=False)
+        return gx, gw
+
+    return result(out, (x, weight), backward, "prelu")
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: split ``x`` in halves ``a, b`` along ``axis`` and return ``a·σ(b)``."""
+    x = _floating(x, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: expected a tensor with at least one axis, got a scalar")
+    axis = _axis(axis, x.ndim, "glu")
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: the size of axis {axis} must be even (it is halved), got shape {x.shape}")
+    a, b = xp.split(x.data, 2, axis=axis)
+    s, s_neg = _sigmoid_pair(b)
+    out = a * s
+
+    # d/da = σ(b);  d/db = a·σ(b)·σ(-b)
+    def backward(g):
+        return (xp.concatenate([g * s, g * out * s_neg], axis=axis),)
+
+    return result(out, (x,), backward, "glu")

@@ -109,15 +109,19 @@ def pow(a, b):
     except ValueError:
         raise _broadcast_error("pow", a, b) from None
 
-    # d(a^b)/da = b·a^(b-1);  d(a^b)/db = a^b·ln(a)  (taken as 0 where a <= 0, where ln is undefined)
+    # d(a^b)/da = b·a^(b-1), taken as 0 where b = 0 (a^0 = 1 is constant, even at a = 0);
+    # d(a^b)/db = a^b·ln(a), taken as 0 where a = 0 and b >= 0 (as PyTorch) and where a < 0 (ln undefined;
+    # PyTorch gives NaN there)
     def backward(g):
         ga = gb = None
-        if a.requires_grad:
-            ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)
-        if b.requires_grad:
-            positive = a.data > 0
-            log_a = xp.log(xp.where(positive, a.data, 1))
-            gb = unbroadcast(g * out * log_a, b.data.shape)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if a.requires_grad:
+                ga = unbroadcast(xp.where(b.data == 0, 0, g * b.data * a.data ** (b.data - 1)), a.data.shape)
+            if b.requires_grad:
+                has_log = (a.data > 0) | ((a.data == 0) & (b.data < 0))  # 0^b with b < 0 is inf: inf·ln 0 = -inf
+                log_a = xp.log(xp.where(a.data > 0, a.data, 1))
+                log_a = xp.where(a.data == 0, -xp.inf, log_a).astype(out.dtype, copy=False)
+                gb = unbroadcast(xp.where(has_log, g * out * log_a, 0), b.data.shape)
         return ga, gb
 
     return result(out, (a, b), backward, "pow")
@@ -172,20 +176,46 @@ def abs(a):
 
 
 def clip(a, min=None, max=None):
-    """Limit values to ``[min, max]``; the gradient passes where the value was not clipped (bounds included)."""
+    """Limit values to ``[min, max]`` (as ``torch.clamp``); the bounds may be numbers or tensors that broadcast.
+
+    The result is ``minimum(maximum(a, min), max)``, so ``max`` wins where ``min > max``. The gradient goes to
+    ``a`` where ``min <= a <= max`` (bounds included), to ``min`` where ``a < min < max`` and to ``max`` where
+    ``a > max`` or ``max < min`` (PyTorch's convention; where ``a < min == max`` no one gets it).
+    """
     a = as_tensor(a)
-    out = xp.clip(a.data, min, max)
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given, got min=None and max=None")
+    low = None if min is None else lift(min, a)
+    high = None if max is None else lift(max, a)
+    try:
+        out = xp.clip(a.data, None if low is None else low.data, None if high is None else high.data)
+    except ValueError:
+        shapes = ", ".join(str(t.shape) for t in (a, low, high) if t is not None)
+        raise ValueError(f"clip: shapes {shapes} of the input and its bounds cannot be broadcast together") from None
+    parents = tuple(t for t in (a, low, high) if t is not None)
 
-    # d clip(a)/da = 1 inside [min, max], 0 outside
+    # d clip(a)/da = 1 inside [min, max], 0 outside;  d/dmin = 1 where min is the result, d/dmax likewise
     def backward(g):
-        inside = xp.ones(a.data.shape, dtype=bool)
-        if min is not None:
-            inside &= a.data >= min
-        if max is not None:
-            inside &= a.data <= max
-        return (g * inside,)
+        x = a.data
+        inside = xp.ones(out.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low.data
+        if high is not None:
+            inside &= x <= high.data
+        grads = [unbroadcast(g * inside, x.shape)]
+        if low is not None:
+            below = x < low.data
+            if high is not None:
+                below &= low.data < high.data
+            grads.append(unbroadcast(g * below, low.shape) if low.requires_grad else None)
+        if high is not None:
+            above = x > high.data
+            if low is not None:
+                above |= high.data < low.data
+            grads.append(unbroadcast(g * above, high.shape) if high.requires_grad else None)
+        return tuple(grads)
 
-    return result(out, (a,), backward, "clip")
+    return result(out, parents, backward, "clip")
 
 
 def maximum(a, b):

@@ -9,8 +9,14 @@ loss per element / per sample, unreduced). Semantics follow PyTorch's functions 
 same names, including class weights and label smoothing.
 """
 
+import math
+import warnings
+
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
+from .activation import _sigmoid_pair
+from .broadcast import unbroadcast
+from .shape import reshape
 
 __all__ = [
     "mse_loss",
@@ -19,12 +25,38 @@ __all__ = [
     "huber_loss",
     "cross_entropy",
     "binary_cross_entropy_with_logits",
+    "nll_loss",
+    "binary_cross_entropy",
+    "smooth_l1_loss",
+    "kl_div",
+    "soft_margin_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ------------------------------------------------------------------ shared helpers
+def legacy_reduction(size_average, reduce, reduction, op):
+    """``reduction``, or what PyTorch's deprecated ``size_average``/``reduce`` pair asks for when either is set."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(
+        f"{op}: size_average and reduce are deprecated (as in PyTorch); use reduction='mean', 'sum' or 'none'",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
 def _check_reduction(reduction, op):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -124,21 +156,41 @@ mae_loss = l1_loss
 
 def huber_loss(pred, target, delta=1.0, reduction="mean"):
     """Huber loss: ``½d²`` where ``|d| < delta``, else ``delta·(|d| - ½delta)``, with ``d = pred - target``."""
-    _check_reduction(reduction, "huber_loss")
+    return _huber(pred, target, delta, reduction, "huber_loss", "delta")
+
+
+def smooth_l1_loss(pred, target, beta=1.0, reduction="mean"):
+    """Smooth L1 loss: ``½d²/beta`` where ``|d| < beta``, else ``|d| - ½beta``: the Huber loss divided by ``beta``.
+
+    ``beta=0`` gives the L1 loss, as in PyTorch.
+    """
+    beta = float(beta)
+    if beta == 0:
+        return l1_loss(pred, target, reduction=reduction)
+    return _huber(pred, target, beta, reduction, "smooth_l1_loss", "beta")
+
+
+def _huber(pred, target, delta, reduction, op, name):
+    """Huber loss with threshold ``delta``; divided by ``delta`` for smooth_l1_loss."""
+    _check_reduction(reduction, op)
     delta = float(delta)
     if not delta > 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    pred, target, t = _regression_inputs(pred, target, "huber_loss")
+        raise ValueError(f"{op}: {name} must be positive, got {delta}")
+    scale = 1 / delta if op == "smooth_l1_loss" else 1.0
+    pred, target, t = _regression_inputs(pred, target, op)
     diff = pred.data - t
     size = xp.abs(diff)
     loss = xp.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    if scale != 1.0:
+        loss = loss * scale
     out = _reduce(loss, reduction, diff.size)
 
     # d huber/dp = d inside [-delta, delta], ±delta outside: clip(d, -delta, delta);  d/dt = -that
     def backward(g):
-        return _regression_grads(xp.clip(diff, -delta, delta) * _upstream(g, reduction, diff.size), pred, target)
+        gp = xp.clip(diff, -delta, delta) * _upstream(g, reduction, diff.size)
+        return _regression_grads(gp * scale if scale != 1.0 else gp, pred, target)
 
-    return result(out, (pred, target), backward, "huber_loss")
+    return result(out, (pred, target), backward, op)
 
 
 # ---------------------------------------------------------------- cross-entropy
@@ -222,11 +274,7 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
 
     if index_mode:
         y = tdata.reshape(-1).astype(xp.intp, copy=False)  # uint8 or int32 labels: index arithmetic in intp
-        keep = None
-        if ignore_index is not None:
-            keep = y != ignore_index
-            y = xp.where(keep, y, 0)
-        _check_class_range(y, keep, n_classes, op)
+        y, keep = _class_targets(y, ignore_index, n_classes, op)
         picked = xp.arange(m) * n_classes + y  # flat positions of the target logits (faster than [rows, y])
         per = lse[:, 0] - shifted.take(picked)  # -log p(y)
         w_y = None
@@ -306,11 +354,22 @@ def _restore_layout(grad, shape, spatial, unbatched):
     return grad[0] if unbatched else grad
 
 
-def _check_class_range(y, keep, n_classes, op):
+def _class_targets(y, ignore_index, n_classes, op):
+    """``(y, keep)`` for class-index targets ``y``, checked to lie in ``[0, n_classes)`` unless ignored.
+
+    ``keep`` masks the targets that are not ``ignore_index``, or is None when none is ignored; ignored
+    targets in ``y`` are replaced by class 0 so that indexing with them is safe. The common case (every
+    target a valid class, none equal to ``ignore_index``) costs one min and one max.
+    """
     if y.size == 0:
-        return
-    if y.min() >= 0 and y.max() < n_classes:
-        return
+        return y, None
+    low, high = y.min(), y.max()
+    if low >= 0 and high < n_classes and (ignore_index is None or not low <= ignore_index <= high):
+        return y, None
+    keep = None
+    if ignore_index is not None:
+        keep = y != ignore_index
+        y = xp.where(keep, y, 0)
     bad = (y < 0) | (y >= n_classes)
     if keep is not None:
         bad &= keep
@@ -319,6 +378,7 @@ def _check_class_range(y, keep, n_classes, op):
         raise ValueError(
             f"{op}: target class {value} is out of range for {n_classes} classes (valid: 0 to {n_classes - 1})"
         )
+    return y, keep
 
 
 # ---------------------------------------------------------- binary cross-entropy
@@ -396,3 +456,354 @@ def binary_cross_entropy_with_logits(logits, target, weight=None, pos_weight=Non
         return gx, gt
 
     return result(out, (logits, target), backward, op)
+
+
+# ------------------------------------------------------------- negative log-likelihood
+def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"):
+    """Negative log-likelihood of class indices under **log-probabilities** (e.g. the output of ``log_softmax``).
+
+    ``loss_i = -w[y_i]·log_probs[i, y_i]``; "mean" divides by the summed weight of the
+    non-ignored targets, as PyTorch does. ``cross_entropy`` is this after ``log_softmax``, fused.
+
+    Parameters
+    ----------
+    log_probs : Tensor, shape (N, C), (N, C, d1, ...) or (C,)
+    target : int array/Tensor of shape (N,), (N, d1, ...) or ()
+    weight : array of shape (C,), optional
+    ignore_index : int, optional
+        Targets equal to it contribute no loss and no gradient.
+    """
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    x = _floating(log_probs, "log_probs", op)
+    if x.ndim == 0:
+        raise ValueError(f"{op}: log_probs must have a class axis, got a scalar")
+    dtype = x.data.dtype
+    unbatched = x.ndim == 1
+    z = x.data[None] if unbatched else x.data
+    n_classes = z.shape[1]
+    batch_shape = z.shape[:1] + z.shape[2:]
+    tdata = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    if tdata.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {tdata.dtype}")
+    expected = () if unbatched else batch_shape
+    if tdata.shape != expected:
+        raise ValueError(f"{op}: target must have shape {expected} for log_probs of shape {x.shape}, got {tdata.shape}")
+    w = None
+    if weight is not None:
+        w = _constant_array(weight, dtype, "weight", op)
+        if w.shape != (n_classes,):
+            raise ValueError(f"{op}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
+
+    # y indexes the class axis (axis 1); the other axes are taken in order, with open index grids
+    y = tdata.astype(xp.intp, copy=False)
+    y, keep = _class_targets(y[None] if unbatched else y, ignore_index, n_classes, op)
+    grids = xp.ogrid[tuple(slice(0, n) for n in y.shape)]
+    index = (grids[0], y, *grids[1:])
+    coef = xp.ones(y.shape, dtype) if w is None else w[y]  # the weight of each target
+    if keep is not None:
+        coef = coef * keep
+    per = -coef * z[index]
+    denominator = coef.sum() if (w is not None or keep is not None) else y.size
+    if reduction == "none":
+        out = per[0] if unbatched else per
+    else:
+        out = _reduce(per, reduction, denominator)
+
+    # d(-w_y·x[y])/dx = -w_y at the target's class, 0 elsewhere
+    def backward(g):
+        gi = _upstream(g, reduction, denominator)
+        if reduction == "none" and unbatched:
+            gi = gi[None]
+        grad = xp.zeros(z.shape, dtype)
+        grad[index] = -coef * gi
+        return (grad[0] if unbatched else grad,)
+
+    return result(out, (x,), backward, op)
+
+
+# -------------------------------------------------------- binary cross-entropy on probabilities
+def _check_unit_interval(values, what, op, hint=""):
+    """A ValueError naming the first value of ``values`` outside [0, 1]."""
+    if values.size and (values.min() < 0 or values.max() > 1):
+        bad = values[(values < 0) | (values > 1)].reshape(-1)[0]
+        raise ValueError(f"{op}: {what} must lie in [0, 1], got a value of {bad.item()!r}{hint}")
+
+
+def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of **probabilities** in [0, 1] (e.g. a sigmoid's output) against targets in [0, 1].
+
+    ``loss = -w·[t·log p + (1 - t)·log(1 - p)]``, each log clamped at -100 as in PyTorch so that
+    p = 0 or 1 gives a finite loss. Prefer ``binary_cross_entropy_with_logits`` on logits: it is
+    stable where this one saturates.
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    probs = _floating(probs, "input", op)
+    target = as_tensor(target)
+    if probs.shape != target.shape:
+        raise ValueError(f"{op}: input shape {probs.shape} and target shape {target.shape} must match")
+    if target.data.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: target must be numeric, got dtype {target.data.dtype}")
+    dtype = probs.data.dtype
+    p = probs.data
+    t = target.data.astype(dtype, copy=False)
+    _check_unit_interval(p, "input (probabilities)", op, "; for logits use binary_cross_entropy_with_logits")
+    _check_unit_interval(t, "target", op)
+    w = None
+    if weight is not None:
+        w = _constant_array(weight, dtype, "weight", op)
+        try:
+            fits = xp.broadcast_shapes(w.shape, p.shape) == p.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op}: weight of shape {w.shape} cannot be broadcast to the input's shape {p.shape}")
+    with xp.errstate(divide="ignore"):
+        log_p = xp.maximum(xp.log(p), -100)
+        log_q = xp.maximum(xp.log1p(-p), -100)
+    loss = -(t * log_p + (1 - t) * log_q)
+    if w is not None:
+        loss = loss * w
+    out = _reduce(loss, reduction, p.size)
+
+    # d/dp = (p - t) / (p(1 - p)), the denominator kept >= 1e-12 (as PyTorch);  d/dt = -(log p - log(1 - p))
+    def backward(g):
+        gi = _upstream(g, reduction, p.size)
+        if w is not None:
+            gi = gi * w
+        gp = (p - t) / xp.maximum(p * (1 - p), 1e-12) * gi if probs.requires_grad else None
+        gt = ((log_q - log_p) * gi).astype(target.data.dtype, copy=False) if target.requires_grad else None
+        return gp, gt
+
+    return result(out, (probs, target), backward, op)
+
+
+# ------------------------------------------------------------------ Kullback-Leibler
+def kl_div(log_probs, target, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence ``Σ t·(log t - x)`` of the target from the input's **log-probabilities** ``x``.
+
+    The target holds probabilities (``log_target=False``; where t = 0 the term is 0) or
+    log-probabilities (``log_target=True``). ``reduction="batchmean"`` divides the sum by the
+    batch size (the mathematically correct KL); "mean" divides by the number of elements, as PyTorch.
+    """
+    op = "kl_div"
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{op}: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    x = _floating(log_probs, "input", op)
+    target = as_tensor(target)
+    if x.shape != target.shape:
+        raise ValueError(f"{op}: input shape {x.shape} and target shape {target.shape} must match")
+    t = target.data.astype(x.data.dtype, copy=False)
+    if log_target:
+        p_t = xp.exp(t)
+        loss = p_t * (t - x.data)
+    else:
+        positive = t > 0
+        log_t = xp.log(xp.where(positive, t, 1))
+        loss = xp.where(positive, t * log_t, 0) - t * x.data
+    count = (x.shape[0] if x.ndim else 1) if reduction == "batchmean" else x.data.size
+    out = _reduce(loss, "mean" if reduction == "batchmean" else reduction, count)
+
+    # d/dx = -t (or -e^t);  d/dt = log t + 1 - x (or e^t·(t - x + 1))
+    def backward(g):
+        gi = _upstream(g, "mean" if reduction == "batchmean" else reduction, count)
+        if log_target:
+            gx, gt = -p_t * gi, (loss + p_t) * gi
+        else:
+            gx = -t * gi
+            with xp.errstate(divide="ignore"):
+                gt = (xp.log(t) + 1 - x.data) * gi if target.requires_grad else None
+        return gx, (gt.astype(target.data.dtype, copy=False) if target.requires_grad else None)
+
+    return result(out, (x, target), backward, op)
+
+
+# ------------------------------------------------------ elementwise margin and likelihood losses
+def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None):
+    """Record a loss computed elementwise from ``inputs``: ``loss`` is the unreduced array and
+    ``local_grads()`` gives d loss/d input for each input (None for one that takes no gradient),
+    each broadcastable to ``loss``; the reduction and the summing back to each input's shape follow."""
+    count = loss.size if count is None else count
+    out = _reduce(loss, reduction, count)
+
+    def backward(g):
+        gi = _upstream(g, reduction, count)
+        grads = []
+        for tensor, local in zip(inputs, local_grads()):
+            if local is None or not tensor.requires_grad:
+                grads.append(None)
+                continue
+            grad = unbroadcast(xp.broadcast_to(local * gi, loss.shape), tensor.shape)
+            grads.append(grad.astype(tensor.data.dtype, copy=False))
+        return tuple(grads)
+
+    return result(out, tuple(inputs), backward, op)
+
+
+def _same_shape(a, b, names, op):
+    if a.shape != b.shape:
+        raise ValueError(f"{op}: {names[0]} shape {a.shape} and {names[1]} shape {b.shape} must match")
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """Two-class logistic loss ``log(1 + exp(-y·x))`` of scores ``x`` (logits) and labels ``y`` in {-1, 1}."""
+    op = "soft_margin_loss"
+    _check_reduction(reduction, op)
+    x = _floating(input, "input", op)
+    y = as_tensor(target)
+    _same_shape(x, y, ("input", "target"), op)
+    yd = y.data.astype(x.data.dtype, copy=False)
+    margin = -yd * x.data
+    loss = xp.maximum(margin, 0) + xp.log1p(xp.exp(-xp.abs(margin)))  # softplus(-y·x)
+
+    # d/dx = -y·σ(-y·x);  d/dy = -x·σ(-y·x)
+    def local():
+        sig = _sigmoid_pair(margin)[0]
+        return -yd * sig, -x.data * sig
+
+    return _elementwise_loss((x, y), loss, local, reduction, op)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
+    """``x`` where ``y = 1``, ``max(0, margin - x)`` where ``y = -1`` (``x`` usually a distance)."""
+    op = "hinge_embedding_loss"
+    _check_reduction(reduction, op)
+    x = _floating(input, "input", op)
+    yd = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    _same_shape(x, yd, ("input", "target"), op)
+    margin = float(margin)
+    # as PyTorch: the x-term applies where y != -1, the margin term where y != 1
+    not_neg, not_pos = yd != -1, yd != 1
+    gap = margin - x.data
+    loss = xp.where(not_neg, x.data, 0) + xp.where(not_pos, xp.maximum(gap, 0), 0)
+
+    # d/dx = [y != -1] - [y != 1]·[margin - x > 0]
+    def local():
+        return (not_neg.astype(x.dtype) - (not_pos & (gap > 0)).astype(x.dtype),)
+
+    return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """``max(0, -y·(x1 - x2) + margin)``: ``y = 1`` asks for ``x1`` to rank above ``x2``, ``y = -1`` below."""
+    op = "margin_ranking_loss"
+    _check_reduction(reduction, op)
+    x1 = _floating(input1, "input1", op)
+    x2 = _floating(input2, "input2", op)
+    yd = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    _same_shape(x1, x2, ("input1", "input2"), op)
+    _same_shape(x1, yd, ("input1", "target"), op)
+    yd = yd.astype(x1.data.dtype, copy=False)
+    z = -yd * (x1.data - x2.data) + float(margin)
+    loss = xp.maximum(z, 0)
+
+    # d/dx1 = -y where z > 0, d/dx2 = y there; at z = 0 the gradient flows (PyTorch's clamp_min keeps z >= 0)
+    def local():
+        active = (z >= 0).astype(z.dtype)
+        return -yd * active, yd * active
+
+    return _elementwise_loss((x1, x2), loss, local, reduction, op)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+    """Multi-label logistic loss of **logits** (N, C) against 0/1 targets (N, C), averaged over the classes.
+
+    ``loss_n = -1/C·Σ_c w_c·[t log σ(x) + (1 - t) log σ(-x)]``.
+    """
+    op = "multilabel_soft_margin_loss"
+    _check_reduction(reduction, op)
+    x = _floating(input, "input", op)
+    tdata = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    _same_shape(x, tdata, ("input", "target"), op)
+    if x.ndim == 0:
+        raise ValueError(f"{op}: input must have a class axis, got a scalar")
+    t = tdata.astype(x.data.dtype, copy=False)
+    n_classes = x.shape[-1]
+    w = None if weight is None else _constant_array(weight, x.data.dtype, "weight", op)
+    # t·softplus(-x) + (1 - t)·softplus(x) = softplus(-x) + (1 - t)·x
+    sp_neg = xp.maximum(-x.data, 0) + xp.log1p(xp.exp(-xp.abs(x.data)))
+    elementwise = sp_neg + (1 - t) * x.data
+    if w is not None:
+        elementwise = elementwise * w
+    loss = elementwise.sum(axis=-1) / n_classes
+    count = loss.size
+    out = _reduce(loss, reduction, count)
+
+    # d/dx = w·(σ(x) - t)/C
+    def backward(g):
+        gi = _upstream(g, reduction, count)
+        gi = xp.asarray(gi)[..., None] if reduction == "none" else gi
+        grad = (_sigmoid_pair(x.data)[0] - t) * (gi / n_classes)
+        return (grad * w if w is not None else grad,)
+
+    return result(out, (x,), backward, op)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """Poisson negative log-likelihood: ``exp(x) - t·x`` (``log_input``) or ``x - t·log(x + eps)``.
+
+    ``full=True`` adds Stirling's approximation of ``log(t!)``, ``t·log t - t + ½log(2πt)``, where t > 1.
+    """
+    op = "poisson_nll_loss"
+    _check_reduction(reduction, op)
+    x = _floating(input, "input", op)
+    target = as_tensor(target)
+    _same_shape(x, target, ("input", "target"), op)
+    t = target.data.astype(x.data.dtype, copy=False)
+    if log_input:
+        e = xp.exp(x.data)
+        loss = e - t * x.data
+    else:
+        log_x = xp.log(x.data + eps)
+        loss = x.data - t * log_x
+    if full:
+        big = t > 1
+        safe = xp.where(big, t, 1)
+        loss = loss + xp.where(big, safe * xp.log(safe) - safe + 0.5 * xp.log(2 * xp.pi * safe), 0)
+
+    # d/dx = e^x - t (or 1 - t/(x + eps));  d/dt = -x (or -log(x + eps)), plus log t + 1/(2t) where full and t > 1
+    def local():
+        gx = e - t if log_input else 1 - t / (x.data + eps)
+        gt = -x.data if log_input else -log_x
+        if full:
+            gt = gt + xp.where(big, xp.log(safe) + 0.5 / safe, 0)
+        return gx, gt
+
+    return _elementwise_loss((x, target), loss, local, reduction, op)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log-likelihood ``½(log v + (x - t)²/v)`` of targets under mean ``input``, variance ``var``.
+
+    ``var`` has the input's shape, or one fewer trailing axis of size 1 (one variance per sample),
+    or is a number; it is clamped at ``eps`` (the gradient passes through the clamp, as in PyTorch).
+    ``full=True`` adds ``½log(2π)``.
+    """
+    op = "gaussian_nll_loss"
+    _check_reduction(reduction, op)
+    x = _floating(input, "input", op)
+    target = as_tensor(target)
+    _same_shape(x, target, ("input", "target"), op)
+    var = var if isinstance(var, Tensor) else Tensor(xp.asarray(var, dtype=x.data.dtype))
+    if var.shape != x.shape and x.ndim and var.shape == x.shape[:-1]:
+        var = reshape(var, var.shape + (1,))  # one variance per sample: PyTorch adds the trailing axis
+    ok = var.shape == x.shape or var.data.size == 1
+    ok = ok or (var.ndim == x.ndim and var.shape[:-1] == x.shape[:-1] and var.shape[-1] == 1)
+    if not ok:
+        raise ValueError(f"{op}: var of shape {var.shape} does not fit the input's shape {x.shape}")
+    v = var.data.astype(x.data.dtype, copy=False)
+    if (v < 0).any():
+        raise ValueError(f"{op}: var has negative entries")
+    v = xp.maximum(v, eps)
+    diff = x.data - target.data.astype(x.data.dtype, copy=False)
+    loss = 0.5 * (xp.log(v) + diff * diff / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)  # a Python float: a NumPy float64 would promote float32
+    loss = xp.broadcast_to(loss, xp.broadcast_shapes(loss.shape, x.shape))
+
+    # d/dx = (x - t)/v;  d/dt = -(x - t)/v;  d/dv = ½(1/v - (x - t)²/v²)
+    def local():
+        return diff / v, -diff / v, 0.5 * (1 / v - diff * diff / (v * v))
+
+    return _elementwise_loss((x, target, var), loss, local, reduction, op)

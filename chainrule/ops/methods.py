@@ -4,9 +4,9 @@ They are installed here, after every op module exists, so that ``tensor.py`` sta
 free of op code. Each one only forwards to the op function of the same name.
 """
 
-from ..backend import xp
-from ..tensor import Tensor, constant
-from . import activation, elementwise, indexing, linalg, reduce, shape
+from .. import _torch_names
+from ..tensor import Tensor
+from . import activation, elementwise, indexing, linalg, norms, rearrange, reduce, scan, shape
 
 
 def _reflected(op):
@@ -16,6 +16,11 @@ def _reflected(op):
 def _shape_args(args):
     """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+def _flip(self, *dims, **kwargs):
+    """``x.flip(0, 1)``, ``x.flip((0, 1))`` and ``x.flip(dims=(0, 1))``."""
+    return rearrange.flip(self, _shape_args(dims), **kwargs) if dims else rearrange.flip(self, **kwargs)
 
 
 def install():
@@ -40,6 +45,7 @@ def install():
     T.__gt__ = elementwise.greater
     T.__ge__ = elementwise.greater_equal
     T.__getitem__ = lambda self, index: indexing.getitem(self, index)
+    T.__setitem__ = lambda self, index, value: indexing.setitem(self, index, value)
 
     T.exp = elementwise.exp
     T.log = elementwise.log
@@ -50,25 +56,57 @@ def install():
 
     T.sum = reduce.sum
     T.mean = reduce.mean
-    T.var = lambda self, axis=None, keepdims=False, ddof=0: reduce.var(self, axis, keepdims, ddof)
-    T.max = lambda self, axis=None, keepdims=False: reduce.max(self, axis, keepdims)
-    T.min = lambda self, axis=None, keepdims=False: reduce.min(self, axis, keepdims)
-    T.argmax = lambda self, axis=None: constant(xp.argmax(self.data, axis=axis))
-    T.argmin = lambda self, axis=None: constant(xp.argmin(self.data, axis=axis))
+    T.var = reduce.var
+    T.max = reduce.max
+    T.min = reduce.min
+    T.argmax = reduce.argmax
+    T.argmin = reduce.argmin
+    T.std = reduce.std
+    T.prod = reduce.prod
+    T.logsumexp = reduce.logsumexp
+    T.amax = reduce.amax
+    T.amin = reduce.amin
+    T.any = reduce.any
+    T.all = reduce.all
+    T.count_nonzero = reduce.count_nonzero
+    T.norm = norms.norm
+    T.cumsum = scan.cumsum
+    T.cumprod = scan.cumprod
+    T.median = reduce.median
 
     T.reshape = lambda self, *new_shape: shape.reshape(self, _shape_args(new_shape))
     T.view = T.reshape
-    T.transpose = lambda self, *axes: shape.transpose(self, _shape_args(axes) or None)
-    T.permute = lambda self, *axes: shape.permute(self, _shape_args(axes))
-    T.swapaxes = lambda self, axis1, axis2: shape.swapaxes(self, axis1, axis2)
-    T.T = property(lambda self: shape.transpose(self))
-    T.squeeze = lambda self, axis=None: shape.squeeze(self, axis)
-    T.unsqueeze = lambda self, axis: shape.unsqueeze(self, axis)
-    T.flatten = lambda self, start_dim=0, end_dim=-1: shape.flatten(self, start_dim, end_dim)
+    T.transpose = shape.transpose
+    T.permute = shape.permute
+    T.swapaxes = shape.swapaxes
+    T.T = property(shape.reverse_dims)
+    T.squeeze = shape.squeeze
+    T.unsqueeze = shape.unsqueeze
+    T.flatten = shape.flatten
     T.expand = lambda self, *new_shape: shape.expand(self, _shape_args(new_shape))
+    T.swapdims = shape.swapdims
+    T.t = shape.t
+    T.mT = property(lambda self: shape.transpose(self, -2, -1))
+    T.movedim = shape.movedim
+    T.split = shape.split
+    T.chunk = shape.chunk
+    T.unbind = shape.unbind
+    T.narrow = shape.narrow
+    T.expand_as = lambda self, other: shape.expand(self, other.shape)
+    T.view_as = lambda self, other: shape.reshape(self, other.shape)
+    T.reshape_as = lambda self, other: shape.reshape(self, other.shape)
+    T.flip = _flip
+    T.roll = rearrange.roll
+    T.repeat = rearrange.repeat
+    T.repeat_interleave = rearrange.repeat_interleave
+    T.tril = rearrange.tril
+    T.triu = rearrange.triu
 
     T.relu = lambda self: activation.relu(self)
     T.sigmoid = lambda self: activation.sigmoid(self)
     T.tanh = lambda self: activation.tanh(self)
-    T.softmax = lambda self, axis=-1: activation.softmax(self, axis)
-    T.log_softmax = lambda self, axis=-1: activation.log_softmax(self, axis)
+    T.softmax = activation.softmax
+    T.log_softmax = activation.log_softmax
+    T.__getattr__ = _torch_names.tensor_getattr
+    from . import more_methods  # (math, gather, sorting, einsum and matrix methods: their own module)
+    more_methods.install()

@@ -1,4 +1,8 @@
-"""Shape ops: reshape, transpose/permute, squeeze/unsqueeze, flatten, expand, concat, stack, split, pad.
+"""Shape ops: reshape, transpose/permute, squeeze/unsqueeze, flatten, expand, cat, stack, split, pad, ...
+
+Dimensions follow PyTorch: ``transpose(x, dim0, dim1)`` swaps two dims, ``squeeze(x, dim)`` leaves a dim
+whose size is not 1 alone, ``split`` takes a chunk size or a list of sizes. Every ``dim=`` may also be
+spelled ``axis=`` (NumPy's name).
 
 They move, copy or drop values without arithmetic, so each backward moves the
 gradient back the way the values came: a reshape reshapes it back, a permutation
@@ -10,26 +14,15 @@ import math
 
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
+from ._dims import is_int as _is_int
+from ._dims import one_dim as _axis
+from ._dims import resolve_dim
 from .broadcast import unbroadcast
 
 __all__ = [
-    "reshape", "transpose", "permute", "swapaxes", "squeeze", "unsqueeze", "flatten",
-    "expand", "concat", "stack", "split", "pad",
+    "reshape", "transpose", "permute", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze", "flatten",
+    "expand", "cat", "concat", "concatenate", "stack", "split", "chunk", "unbind", "narrow", "movedim", "pad",
 ]
-
-
-# ------------------------------------------------------------------ helpers
-def _is_int(value):
-    return isinstance(value, (int, xp.integer)) and not isinstance(value, bool)
-
-
-def _axis(axis, ndim, op, name="axis"):
-    """``axis`` as a non-negative int below ``ndim``; negative axes count from the end."""
-    if not _is_int(axis):
-        raise TypeError(f"{op}: {name} must be an int, got {type(axis).__name__} {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"{op}: {name} {axis} is out of range for a tensor with {ndim} axes")
-    return int(axis) % ndim
 
 
 def _as_shape(shape, op):
@@ -51,7 +44,7 @@ def _reshaped(a, shape, op):
         out = a.data.reshape(shape)
     except ValueError as error:
         raise ValueError(
-            f"{op}: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into shape {shape}: {error}"
+            f"{op}: cannot reshape a tensor of shape {a.shape} ({a.data.size} elements) into shape {shape}: {error}"
         ) from None
 
     # reshaping only relabels positions: d out/da is the identity, so the gradient takes a's shape back
@@ -91,58 +84,115 @@ def flatten(a, start_dim=0, end_dim=-1):
     return _reshaped(a, shape, "flatten")
 
 
-def squeeze(a, axis=None):
-    """Remove axes of size 1: all of them (``axis=None``), or the given int / tuple of axes, which must have size 1."""
+def squeeze(a, dim=None, *, axis=None):
+    """Remove dims of size 1: all of them (``dim=None``), or those among the given int / tuple of dims.
+
+    As in PyTorch, a named dim whose size is not 1 is left as it is (NumPy would raise).
+    """
     a = as_tensor(a)
-    if axis is None:
+    dim = resolve_dim("squeeze", dim, axis)
+    if dim is None:
         axes = tuple(i for i, n in enumerate(a.shape) if n == 1)
     else:
-        requested = axis if isinstance(axis, (tuple, list)) else (axis,)
-        axes = sorted({_axis(ax, a.ndim, "squeeze") for ax in requested})
-        for ax in axes:
-            if a.shape[ax] != 1:
-                raise ValueError(f"squeeze: axis {ax} has size {a.shape[ax]}, not 1 (tensor shape {a.shape})")
+        requested = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = {_axis(ax, max(a.ndim, 1), "squeeze") for ax in requested} if a.ndim else set()
+        axes = tuple(ax for ax in sorted(axes) if a.shape[ax] == 1)
     shape = tuple(n for i, n in enumerate(a.shape) if i not in axes)
     return _reshaped(a, shape, "squeeze")
 
 
-def unsqueeze(a, axis):
-    """Insert an axis of size 1 at position ``axis`` (-1 appends one at the end)."""
+def unsqueeze(a, dim=None, *, axis=None):
+    """Insert a dim of size 1 at position ``dim`` (-1 appends one at the end)."""
     a = as_tensor(a)
-    ax = _axis(axis, a.ndim + 1, "unsqueeze")
+    dim = resolve_dim("unsqueeze", dim, axis)
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dim at which to insert the new dim of size 1")
+    ax = _axis(dim, a.ndim + 1, "unsqueeze")
     return _reshaped(a, a.shape[:ax] + (1,) + a.shape[ax:], "unsqueeze")
 
 
 # ------------------------------------------------------------ permutations
-def transpose(a, axes=None):
-    """Permute the axes; ``axes=None`` reverses them (NumPy's ``.T``), otherwise a permutation of all axes."""
+def transpose(a, dim0=None, dim1=None):
+    """Swap dims ``dim0`` and ``dim1``, as ``torch.transpose`` (NumPy's ``transpose`` is ``permute`` here;
+    NumPy's ``.T``, all dims reversed, is ``x.T``)."""
+    return _swap(a, dim0, dim1, "transpose")
+
+
+def swapaxes(a, axis0=None, axis1=None):
+    """Swap two dims (the same as ``transpose``)."""
+    return _swap(a, axis0, axis1, "swapaxes")
+
+
+def swapdims(a, dim0=None, dim1=None):
+    """Swap two dims (the same as ``transpose``)."""
+    return _swap(a, dim0, dim1, "swapdims")
+
+
+def t(a):
+    """Transpose a tensor of at most 2 dims (``torch.t``): a matrix's rows become its columns."""
     a = as_tensor(a)
-    if axes is None:
-        axes = tuple(range(a.ndim - 1, -1, -1))
-    return _permute(a, axes, "transpose")
+    if a.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {a.shape}; use transpose(dim0, dim1)")
+    return _permute(a, tuple(range(a.ndim - 1, -1, -1)), "t")
 
 
-def permute(a, axes):
-    """Reorder the axes: output axis i is input axis ``axes[i]`` (``axes`` lists every axis once)."""
-    return _permute(as_tensor(a), axes, "permute")
+def permute(a, *dims):
+    """Reorder the dims: output dim i is input dim ``dims[i]`` (every dim once); ``permute(x, (2, 0, 1))``
+    and ``x.permute(2, 0, 1)`` both work."""
+    if len(dims) == 1 and not _is_int(dims[0]):
+        dims = dims[0]
+    return _permute(as_tensor(a), dims, "permute")
 
 
-def swapaxes(a, axis1, axis2):
-    """Exchange two axes (what ``torch.transpose(x, dim0, dim1)`` does)."""
+def reverse_dims(a):
+    """All dims in reverse order (NumPy's and PyTorch's ``x.T``)."""
     a = as_tensor(a)
+    return _permute(a, tuple(range(a.ndim - 1, -1, -1)), "T")
+
+
+def movedim(a, source, destination):
+    """Move dim(s) ``source`` to position(s) ``destination``; the other dims keep their order."""
+    a = as_tensor(a)
+    source = (source,) if _is_int(source) else tuple(source)
+    destination = (destination,) if _is_int(destination) else tuple(destination)
+    if len(source) != len(destination):
+        raise ValueError(f"movedim: source {source} and destination {destination} must have the same length")
+    source = [_axis(d, a.ndim, "movedim", "source") for d in source]
+    destination = [_axis(d, a.ndim, "movedim", "destination") for d in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise ValueError(f"movedim: source {source} and destination {destination} must not repeat a dim")
+    order = [None] * a.ndim
+    for s, d in zip(source, destination):
+        order[d] = s
+    rest = iter(d for d in range(a.ndim) if d not in source)
+    return _permute(a, tuple(next(rest) if o is None else o for o in order), "movedim")
+
+
+def _swap(a, dim0, dim1, op):
+    a = as_tensor(a)
+    for name, d in (("dim0", dim0), ("dim1", dim1)):
+        if not _is_int(d):
+            raise TypeError(
+                f"{op}: {name} must be an int, got {d!r}; {op}(x, dim0, dim1) swaps two dims as in PyTorch "
+                "(for NumPy's transpose with a permutation, use permute(x, dims); to reverse all dims, x.T)"
+            )
     axes = list(range(a.ndim))
-    first, second = _axis(axis1, a.ndim, "swapaxes"), _axis(axis2, a.ndim, "swapaxes")
+    if a.ndim == 0:  # PyTorch allows transpose(0, 0)-like calls on a 0-d tensor
+        _axis(dim0, 1, op, "dim0")
+        _axis(dim1, 1, op, "dim1")
+        return _permute(a, (), op)
+    first, second = _axis(dim0, a.ndim, op, "dim0"), _axis(dim1, a.ndim, op, "dim1")
     axes[first], axes[second] = axes[second], axes[first]
-    return _permute(a, axes, "swapaxes")
+    return _permute(a, axes, op)
 
 
 def _permute(a, axes, op):
     axes = (axes,) if _is_int(axes) else tuple(axes)
     if len(axes) != a.ndim or not all(_is_int(ax) and -a.ndim <= ax < a.ndim for ax in axes):
-        raise ValueError(f"{op}: axes {axes} are not a permutation of the {a.ndim} axes of a tensor of shape {a.shape}")
+        raise ValueError(f"{op}: dims {axes} are not a permutation of the {a.ndim} dims of a tensor of shape {a.shape}")
     axes = tuple(int(ax) % a.ndim for ax in axes)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: axes {axes} repeat an axis (tensor shape {a.shape})")
+        raise ValueError(f"{op}: dims {axes} repeat a dim (tensor shape {a.shape})")
     inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
     out = a.data.transpose(axes)
 
@@ -186,17 +236,32 @@ def expand(a, shape):
 
 
 # ------------------------------------------------------ joining and splitting
-def concat(tensors, axis=0):
-    """Join tensors end to end along an existing ``axis``; their other axes must match."""
-    tensors = _tensor_list(tensors, "concat")
+def cat(tensors, dim=None, *, axis=None):
+    """Join tensors end to end along an existing ``dim`` (default 0); their other dims must match (``concat``,
+    ``concatenate`` are the same function)."""
+    return _cat(tensors, resolve_dim("cat", dim, axis, default=0), "cat")
+
+
+def concat(tensors, dim=None, *, axis=None):
+    """Join tensors along an existing ``dim`` (the same as ``cat``)."""
+    return _cat(tensors, resolve_dim("concat", dim, axis, default=0), "concat")
+
+
+def concatenate(tensors, dim=None, *, axis=None):
+    """Join tensors along an existing ``dim`` (the same as ``cat``)."""
+    return _cat(tensors, resolve_dim("concatenate", dim, axis, default=0), "concatenate")
+
+
+def _cat(tensors, axis, op):
+    tensors = _tensor_list(tensors, op)
     first = tensors[0]
     if first.ndim == 0:
-        raise ValueError("concat: 0-d tensors have no axis to join along; use stack")
-    ax = _axis(axis, first.ndim, "concat")
+        raise ValueError(f"{op}: 0-d tensors have no dim to join along; use stack")
+    ax = _axis(axis, first.ndim, op)
     for t in tensors[1:]:
         if t.ndim != first.ndim or t.shape[:ax] + t.shape[ax + 1 :] != first.shape[:ax] + first.shape[ax + 1 :]:
             shapes = ", ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"concat: tensors must have the same shape except along axis {axis}, got shapes {shapes}")
+            raise ValueError(f"{op}: tensors must have the same shape except along dim {axis}, got shapes {shapes}")
     out = xp.concatenate([t.data for t in tensors], axis=ax)
     bounds = [0]
     for t in tensors:
@@ -210,11 +275,12 @@ def concat(tensors, axis=0):
             for t, start, stop in zip(tensors, bounds, bounds[1:])
         )
 
-    return result(out, tuple(tensors), backward, "concat")
+    return result(out, tuple(tensors), backward, op)
 
 
-def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new ``axis``."""
+def stack(tensors, dim=None, *, axis=None):
+    """Join same-shaped tensors along a new ``dim`` (default 0)."""
+    axis = resolve_dim("stack", dim, axis, default=0)
     tensors = _tensor_list(tensors, "stack")
     first = tensors[0]
     for t in tensors[1:]:
@@ -234,39 +300,87 @@ def stack(tensors, axis=0):
     return result(out, tuple(tensors), backward, "stack")
 
 
-def split(a, sections_or_sizes, axis=0):
-    """Cut ``a`` along ``axis`` into a tuple of tensors.
+def split(a, split_size_or_sections, dim=None, *, axis=None):
+    """Cut ``a`` along ``dim`` (default 0) into a tuple of tensors, as ``torch.split``.
 
-    An int gives chunks of that size (the last one may be smaller, as in ``torch.split``);
-    a list gives the size of each chunk, and must add up to the axis's length.
+    An int gives chunks of that size (the last one may be smaller; NumPy's ``split`` would take it
+    as the number of chunks); a list gives the size of each chunk, and must add up to the dim's length.
     """
     a = as_tensor(a)
+    axis = resolve_dim("split", dim, axis, default=0)
     if a.ndim == 0:
-        raise ValueError("split: a 0-d tensor has no axis to split")
+        raise ValueError("split: a 0-d tensor has no dim to split")
     ax = _axis(axis, a.ndim, "split")
     length = a.shape[ax]
-    if _is_int(sections_or_sizes):
-        size = int(sections_or_sizes)
+    if _is_int(split_size_or_sections):
+        size = int(split_size_or_sections)
         if size <= 0:
             raise ValueError(f"split: chunk size must be positive, got {size}")
         sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
     else:
-        sizes = list(sections_or_sizes)
+        sizes = list(split_size_or_sections)
         if not all(_is_int(n) and n >= 0 for n in sizes) or sum(sizes) != length:
             raise ValueError(
-                f"split: sizes {sizes} must be non-negative ints adding up to {length}, the size of axis {axis} "
+                f"split: sizes {sizes} must be non-negative ints adding up to {length}, the size of dim {axis} "
                 f"of a tensor of shape {a.shape}"
             )
+    return _pieces(a, ax, sizes, "split")
+
+
+def chunk(a, chunks, dim=None, *, axis=None):
+    """Cut ``a`` along ``dim`` (default 0) into ``chunks`` pieces of ``ceil(n / chunks)`` (the last may be smaller, and
+    there may be fewer pieces than asked, as in ``torch.chunk``)."""
+    a = as_tensor(a)
+    axis = resolve_dim("chunk", dim, axis, default=0)
+    if not _is_int(chunks) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if a.ndim == 0:
+        raise ValueError("chunk: a 0-d tensor has no dim to split")
+    ax = _axis(axis, a.ndim, "chunk")
+    length = a.shape[ax]
+    size = -(-length // int(chunks)) if length else 0
+    sizes = [min(size, length - start) for start in range(0, length, size)] if size else [0] * int(chunks)
+    return _pieces(a, ax, sizes, "chunk")
+
+
+def unbind(a, dim=None, *, axis=None):
+    """The slices of ``a`` along ``dim`` (default 0), as a tuple (that dim removed from each)."""
+    a = as_tensor(a)
+    axis = resolve_dim("unbind", dim, axis, default=0)
+    if a.ndim == 0:
+        raise ValueError("unbind: a 0-d tensor has no dim to unbind")
+    ax = _axis(axis, a.ndim, "unbind")
+    return tuple(_block(a, (slice(None),) * ax + (i,), "unbind") for i in range(a.shape[ax]))
+
+
+def narrow(a, dim, start, length):
+    """The ``length`` elements of ``a`` from ``start`` along ``dim`` (a negative ``start`` counts from the end)."""
+    a = as_tensor(a)
+    if a.ndim == 0:
+        raise ValueError("narrow: a 0-d tensor has no dim to narrow")
+    ax = _axis(dim, a.ndim, "narrow")
+    n = a.shape[ax]
+    if not (_is_int(start) and _is_int(length)):
+        raise TypeError(f"narrow: start and length must be ints, got {start!r} and {length!r}")
+    begin = start + n if -n <= start < 0 else start
+    if not (0 <= begin <= n and 0 <= length and begin + length <= n):
+        raise ValueError(f"narrow: start {start} and length {length} do not fit dim {dim} of size {n} "
+                         f"(tensor shape {a.shape})")
+    return _block(a, (slice(None),) * ax + (slice(begin, begin + length),), "narrow")
+
+
+def _pieces(a, ax, sizes, op):
+    """``a`` cut along dim ``ax`` into consecutive blocks of ``sizes``."""
     pieces = []
     start = 0
     for size in sizes:
-        pieces.append(_block(a, (slice(None),) * ax + (slice(start, start + size),), "split"))
+        pieces.append(_block(a, (slice(None),) * ax + (slice(start, start + size),), op))
         start += size
     return tuple(pieces)
 
 
 def _block(a, index, op):
-    """The block ``a[index]`` (``index`` a tuple of slices) as a differentiable tensor."""
+    """The block ``a[index]`` (``index`` a tuple of slices and ints) as a differentiable tensor."""
     out = a.data[index]
 
     # the block is a copy of part of a: the gradient goes back into that part, zero elsewhere

@@ -71,6 +71,35 @@ class FlatParams:
                 self._adopt_grad(i, p.grad)
         _GRAD_BUFFERS[id(self.grad)] = self
 
+    # ------------------------------------------------------------ copy/pickle
+    # ``copy.deepcopy`` and ``pickle`` copy a view as an array of its own, so a restored pack would update
+    # a ``data`` buffer no parameter looks at. The views are therefore not stored: they are re-made from
+    # the restored buffers and each restored parameter is bound to them again. A parameter's own pickled
+    # arrays hold the same values (they were views of these buffers), so rebinding loses nothing.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["data_views"], state["grad_views"]
+        # which parameters had their data / grad in the buffers (anything else is adopted by sync())
+        state["_bound"] = [(p.data is d, p.grad is g) for p, d, g in zip(self.params, self.data_views,
+                                                                          self.grad_views)]
+        return state
+
+    def __setstate__(self, state):
+        bound = state.pop("_bound")
+        self.__dict__.update(state)
+        self.data_views, self.grad_views = [], []
+        for i, (p, (data_bound, grad_bound)) in enumerate(zip(self.params, bound)):
+            lo, hi = self.offsets[i], self.offsets[i + 1]
+            data_view = self.data[lo:hi].reshape(self.shapes[i])
+            grad_view = self.grad[lo:hi].reshape(self.shapes[i])
+            self.data_views.append(data_view)
+            self.grad_views.append(grad_view)
+            if data_bound:
+                p.data = data_view
+            if grad_bound:
+                p.grad = grad_view
+        _GRAD_BUFFERS[id(self.grad)] = self
+
     # ------------------------------------------------------------------ syncing
     def sync(self):
         """Make sure every present gradient lives in ``grad`` and every ``param.data`` is its view.

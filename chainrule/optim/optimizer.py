@@ -10,6 +10,7 @@ update, no step count. ``zero_grad()`` by default *zeroes* gradients (keeping th
 the flat buffer) rather than setting them to ``None``; see its docstring.
 """
 
+import math
 import operator
 
 import numpy
@@ -53,6 +54,13 @@ class Optimizer:
     A parameter belongs to one optimizer at a time: a newer optimizer over the same parameters
     takes them over (an older one that is stepped again would take them back, adopting their
     current values). Code that keeps arrays should keep the Tensor, not ``param.data``.
+
+    Copies: copy a model *together with* its optimizer — ``copy.deepcopy((model, opt))`` or
+    ``pickle.loads(pickle.dumps((model, opt)))`` (what scikit-learn's ``clone``, joblib and
+    multiprocessing do) — and the copy's parameters are views of the copy's flat buffers again, so it
+    trains exactly like the original, step for step. A model copied alone gets parameters that own
+    their arrays (give it an optimizer of its own). An optimizer deep-copied alone copies the
+    parameters it holds too (as ``torch.optim`` does): it then trains those copies, not the model.
     """
 
     def __init__(self, params, defaults):
@@ -151,7 +159,10 @@ class Optimizer:
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         if "betas" in group:
-            group["betas"] = tuple(float(b) for b in group["betas"])
+            try:
+                group["betas"] = tuple(float(b) for b in group["betas"])
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {group['betas']!r}") from None
         self._validate(group)
 
         by_dtype = {}
@@ -358,15 +369,32 @@ class Optimizer:
 
 
 # ------------------------------------------------------------------ helpers
+# The largest learning rate an optimizer accepts. Every rule here moves a weight by about lr times a
+# gradient of a mean loss (Adam: by about lr itself), so a rate beyond this diverges on any data; a
+# typo (1e6 for 1e-6) or an unscaled value is far likelier than a deliberate choice. lr = 0 is allowed
+# (as in PyTorch: a warm-up schedule may start there).
+MAX_LR = 1e3
+
+
 def _check_nonnegative(optimizer, group, key):
+    """``group[key]`` must be a finite real number >= 0 (``lr`` also <= ``MAX_LR``); ValueError quoting it.
+
+    PyTorch rejects negative values ("Invalid learning rate: -0.1"); NaN and inf are rejected here too,
+    since either turns every weight into NaN at the first step."""
     value = group[key]
-    if not isinstance(value, (int, float, numpy.number)) or isinstance(value, bool) or not value >= 0:
-        raise ValueError(f"{type(optimizer).__name__}: {key} must be a number >= 0, got {value!r}")
+    if (not isinstance(value, (int, float, numpy.number)) or isinstance(value, (bool, numpy.bool_))
+            or not value >= 0 or not math.isfinite(value)):
+        raise ValueError(f"{type(optimizer).__name__}: {key} must be a finite number >= 0, got {value!r}")
+    if key == "lr" and value > MAX_LR:
+        raise ValueError(
+            f"{type(optimizer).__name__}: lr must be in [0, {MAX_LR:g}], got {value!r}; a learning rate that "
+            "large diverges at once (did you mean a negative exponent, e.g. 1e-6?)"
+        )
 
 
 def _check_betas(optimizer, group):
     betas = group["betas"]
-    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):  # NaN fails 0 <= b
         raise ValueError(f"{type(optimizer).__name__}: betas must be two numbers in [0, 1), got {betas!r}")
 
 

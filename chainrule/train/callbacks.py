@@ -20,8 +20,9 @@ import inspect
 import json
 import math
 import os
-import tempfile
 import warnings
+
+from .._atomic import atomic_write, remove_stale_temporaries
 
 __all__ = [
     "Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler",
@@ -288,7 +289,9 @@ class ModelCheckpoint(Callback):
     The file holds what ``fit(..., resume_from=path)`` needs to continue exactly: weights and buffers,
     optimizer state, the learning-rate scheduler's state, the shuffling generator's and layers'
     (dropout) random states, the epoch, the history so far and the callbacks' states.
-    ``last_path`` and ``best`` record what was saved.
+    ``last_path`` and ``best`` record what was saved. Each file is written atomically, so a run
+    killed mid-save keeps the previous checkpoint whole; the temporary files of killed runs
+    are removed when training next begins.
     """
 
     order = 10
@@ -305,6 +308,9 @@ class ModelCheckpoint(Callback):
         self.verbose = verbose
         self.best = None
         self.last_path = None
+
+    def on_train_begin(self, logs=None):
+        _remove_stale_temporaries(self.path)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -435,10 +441,14 @@ def _positional_count(fn):
 
 
 class CSVLogger(Callback):
-    """Append one CSV row per epoch: ``epoch`` (0-based) then the epoch logs.
+    """Write one CSV row per epoch: ``epoch`` (0-based) then the epoch logs.
 
-    The columns are fixed by the first epoch; the file is flushed every epoch, so a crashed run keeps
-    its rows. ``append=True`` continues an existing file (a resumed run) without a second header.
+    The columns are fixed by the first epoch. After every epoch the whole file is rewritten
+    atomically (``chainrule._atomic.atomic_write``), so a crashed or killed run keeps whole rows
+    up to its last finished epoch, never a torn row. ``append=True`` continues an existing file
+    without a second header; when the run resumes at epoch ``k > 0`` (``fit(resume_from=...)``
+    or ``initial_epoch``), rows of epochs ``>= k`` are dropped first: they were logged by a run
+    that was interrupted after its last checkpoint, and this run logs those epochs again.
     """
 
     def __init__(self, path, separator=",", append=False):
@@ -447,26 +457,44 @@ class CSVLogger(Callback):
         self.separator = separator
         self.append = bool(append)
         self.keys = None
+        self._rows = []
 
     def on_train_begin(self, logs=None):
-        self.keys = None
+        _remove_stale_temporaries(self.path)
+        self.keys, self._rows = None, []
         if self.append and os.path.exists(self.path) and os.path.getsize(self.path) > 0:
             with open(self.path, newline="", encoding="utf-8") as handle:
-                header = next(csv.reader(handle, delimiter=self.separator), None)
-            self.keys = header[1:] if header else None
+                rows = list(csv.reader(handle, delimiter=self.separator))
+            if rows and rows[0]:
+                self.keys = rows[0][1:]
+                start = getattr(self.trainer, "initial_epoch", 0) if self.trainer is not None else 0
+                self._rows = [row for row in rows[1:] if len(row) == len(rows[0]) and _before(row[0], start)]
         else:
-            open(self.path, "w", encoding="utf-8").close()
+            self._write()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        new_file = self.keys is None
-        if new_file:
+        if self.keys is None:
             self.keys = list(logs)
-        with open(self.path, "a", newline="", encoding="utf-8") as handle:
+        self._rows.append([epoch, *(_format(logs.get(key, "")) for key in self.keys)])
+        self._write()
+
+    def _write(self):
+        with atomic_write(self.path, "w", newline="") as handle:
             writer = csv.writer(handle, delimiter=self.separator)
-            if new_file:
+            if self.keys is not None:
                 writer.writerow(["epoch", *self.keys])
-            writer.writerow([epoch, *(_format(logs.get(key, "")) for key in self.keys)])
+            writer.writerows(self._rows)
+
+
+def _before(cell, start):
+    """Whether a logged row's epoch cell is an epoch before ``start`` (0: keep every row)."""
+    if not start:
+        return True
+    try:
+        return int(cell) < start
+    except ValueError:
+        return False
 
 
 def _format(value):
@@ -484,20 +512,16 @@ class JSONLogger(Callback):
         super().__init__()
         self.path = os.fspath(path)
 
+    def on_train_begin(self, logs=None):
+        _remove_stale_temporaries(self.path)
+
     def on_epoch_end(self, epoch, logs=None):
         history = self.trainer.history
         text = history.to_json() if history is not None else json.dumps({"epoch": [epoch], "logs": logs})
-        _atomic_write(self.path, text + "\n")
+        with atomic_write(self.path, "w") as stream:
+            stream.write(text + "\n")
 
 
-def _atomic_write(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+def _remove_stale_temporaries(path):
+    """Delete the temporary files that killed runs left beside ``path`` (see ``chainrule._atomic``)."""
+    remove_stale_temporaries(os.path.dirname(os.path.abspath(os.fspath(path))))

@@ -16,7 +16,7 @@ import numpy
 
 from ..backend import to_numpy, xp
 from ..creation import as_generator
-from ..data.loader import DataLoader
+from ..data.loader import DataLoader, is_multi_input
 from ..evaluate.metrics import get_metric, metric_name
 from ..function import no_grad
 from ..tensor import Tensor
@@ -100,16 +100,33 @@ class Trainer:
                              "optimizer instance you passed instead")
         return optimizer
 
-    def _cast_inputs(self, x):
-        """Inputs as NumPy arrays of the model's dtype (integer token ids stay integers for embedding models)."""
-        if isinstance(x, (tuple, list)):
-            return tuple(self._cast_inputs(part) for part in x)
+    def _cast_inputs(self, x, where="fit", name="x"):
+        """Inputs as NumPy arrays of the model's dtype (integer token ids stay integers for embedding models).
+
+        Several inputs (``is_multi_input``) become a tuple of arrays with the same number of samples. Raises
+        ValueError, naming ``where`` and ``name``, for inputs without a sample axis or without samples.
+        """
+        if is_multi_input(x):
+            if not x:
+                raise ValueError(f"{where}: {name} is an empty {type(x).__name__}; expected an array, or one array "
+                                 "per model input")
+            parts = tuple(self._cast_inputs(part, where, f"{name}[{i}]") for i, part in enumerate(x))
+            lengths = [len(part) for part in parts]
+            if len(set(lengths)) > 1:
+                raise ValueError(f"{where}: the inputs in {name} have different numbers of samples {lengths}; "
+                                 "each input's first axis must be the samples")
+            return parts
         array = numpy.asarray(x.numpy() if isinstance(x, Tensor) else x)
+        if array.ndim == 0:
+            raise ValueError(f"{where}: {name} must be an array with samples along its first axis, got a 0-d "
+                             f"value {array.item()!r}")
+        if len(array) == 0:
+            raise ValueError(f"{where}: {name} has no samples (shape {array.shape})")
         if array.dtype.kind in "fb" or (array.dtype.kind in "iu" and not _takes_integer_inputs(self.model)):
             array = array.astype(self.dtype, copy=False)
         return array
 
-    def _cast_targets(self, y):
+    def _cast_targets(self, y, where="fit", name="y"):
         """Targets: floating (and bool) ones in the model's dtype; integer class labels stay integers.
 
         For cross-entropy, 1-D floating targets holding whole numbers (labels read from a CSV) become int64.
@@ -117,6 +134,9 @@ class Trainer:
         if y is None:
             return None
         array = numpy.asarray(y.numpy() if isinstance(y, Tensor) else y)
+        if array.ndim == 0:
+            raise ValueError(f"{where}: {name} must be an array with samples along its first axis, got a 0-d "
+                             f"value {array.item()!r}")
         if array.dtype.kind in "fb":
             is_labels = (self.loss is not None and self.loss.class_targets and array.ndim == 1
                          and array.dtype.kind == "f" and numpy.all(numpy.isfinite(array))
@@ -235,7 +255,10 @@ class Trainer:
         elif validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("fit: validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight_val)")
-            x_val, y_val = self._cast_inputs(validation_data[0]), self._cast_targets(validation_data[1])
+            x_val = self._cast_inputs(validation_data[0], "fit", "validation_data x")
+            y_val = self._cast_targets(validation_data[1], "fit", "validation_data y")
+            if len(y_val) != _num_samples(x_val):
+                raise ValueError(f"fit: validation_data x has {_num_samples(x_val)} samples but y has {len(y_val)}")
             w_val = None
             if len(validation_data) == 3 and validation_data[2] is not None:
                 w_val = _sample_weights(validation_data[2], None, y_val, _num_samples(x_val), self.dtype)
@@ -257,6 +280,7 @@ class Trainer:
         if resume_from is not None:
             initial_epoch = self.load_checkpoint(resume_from)
         _check_non_negative_int(initial_epoch, "initial_epoch")
+        self.initial_epoch = int(initial_epoch)  # the first epoch this run trains (CSVLogger drops later rows)
         was_training = getattr(self.model, "training", True)
         self.stop_training = False
         logs = {}
@@ -330,8 +354,8 @@ class Trainer:
     # ------------------------------------------------------------- evaluation
     def predict(self, x, batch_size=256):
         """Model outputs for ``x`` in evaluation mode, without a graph, batched; a NumPy array."""
-        _check_positive_int(batch_size, "batch_size")
-        x = self._cast_inputs(x)
+        _check_positive_int(batch_size, "batch_size", "predict")
+        x = self._cast_inputs(x, "predict")
         was_training = getattr(self.model, "training", False)
         self.model.eval()
         outputs = []
@@ -351,12 +375,15 @@ class Trainer:
         """``{"loss": ..., metric: ...}`` over all of (x, y), in evaluation mode; metrics on all outputs at once."""
         if self.loss is None and not self.metrics:
             raise ValueError("evaluate: give a loss, metrics, or both")
-        _check_positive_int(batch_size, "batch_size")
-        x, y = self._cast_inputs(x), self._cast_targets(y)
+        _check_positive_int(batch_size, "batch_size", "evaluate")
+        if y is None:
+            raise ValueError("evaluate: targets y are required")
+        x, y = self._cast_inputs(x, "evaluate"), self._cast_targets(y, "evaluate")
         n = _num_samples(x)
         if len(y) != n:
             raise ValueError(f"evaluate: x has {n} samples but y has {len(y)}")
-        weights = None if sample_weight is None else _sample_weights(sample_weight, None, y, n, self.dtype)
+        weights = None if sample_weight is None else _sample_weights(sample_weight, None, y, n, self.dtype,
+                                                                     "evaluate")
         was_training = getattr(self.model, "training", False)
         self.model.eval()
         loss_sum = weight_sum = 0.0
@@ -446,10 +473,13 @@ def fit(model, x, y, loss="cross_entropy", optimizer="adam", lr=None, epochs=10,
     Parameters
     ----------
     model : chainrule.nn.Module
-        Called as ``model(x_batch)`` (``model(*x_batch)`` when ``x`` is a tuple of arrays).
-    x : array_like or tuple of array_like
-        Inputs, first axis = samples. Cast once, up front, to the dtype of the model's parameters
-        (float32 by default); integer inputs stay integers only for models with an Embedding layer.
+        Called as ``model(x_batch)`` (``model(*x_batch)`` when ``x`` holds several inputs).
+    x : array_like, or tuple/list of array_like
+        Inputs, first axis = samples (at least one sample). Several model inputs are a tuple, or a list
+        whose elements are all NumPy arrays or Tensors (each with the same number of samples); any other
+        list (of numbers, or of lists: rows) is one array, so ``[[0, 1], [1, 0]]`` is two samples.
+        Cast once, up front, to the dtype of the model's parameters (float32 by default); integer
+        inputs stay integers only for models with an Embedding layer.
     y : array_like
         Targets: integer class labels ``(n,)`` (or one-hot rows) for classification, values for regression
         (``(n,)`` targets are matched to ``(n, 1)`` outputs). Floating targets are cast to the model's dtype.
@@ -482,6 +512,7 @@ def fit(model, x, y, loss="cross_entropy", optimizer="adam", lr=None, epochs=10,
     verbose : {0, 1, 2}
         0 silent; 1 a progress bar per epoch on a terminal, one line per epoch otherwise; 2 lines.
     sample_weight : array_like (n,), optional
+        Finite and non-negative, not all zero.
     class_weight : dict {class: weight}, sequence, or "balanced", optional
         Per-sample loss weights (multiplied together when both are given). Each batch's loss becomes
         ``Σ wᵢ·lᵢ / Σ wᵢ``. Validation losses use ``validation_data``'s third element, not ``class_weight``.
@@ -588,9 +619,9 @@ def _take(x, index):
     return tuple(part[index] for part in x) if isinstance(x, tuple) else x[index]
 
 
-def _check_positive_int(value, name):
+def _check_positive_int(value, name, where="fit"):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
 
 
 def _check_non_negative_int(value, name):
@@ -611,16 +642,21 @@ def _class_labels(y):
     return labels
 
 
-def _sample_weights(sample_weight, class_weight, y, n, dtype):
-    """Per-sample weights (n,) in ``dtype`` from sample_weight and/or class_weight, or None."""
+def _sample_weights(sample_weight, class_weight, y, n, dtype, where="fit"):
+    """Per-sample weights (n,) in ``dtype`` from sample_weight and/or class_weight, or None.
+
+    Raises ValueError for weights that are not finite, negative, or all zero (the weighted mean loss
+    ``Σ wᵢ·lᵢ / Σ wᵢ`` would be 0/0)."""
     if sample_weight is None and class_weight is None:
         return None
     weights = numpy.ones(n, dtype=dtype)
     if sample_weight is not None:
         sample_weight = numpy.asarray(sample_weight)
         if sample_weight.shape != (n,):
-            raise ValueError(f"fit: sample_weight must have shape ({n},) (one weight per sample), "
+            raise ValueError(f"{where}: sample_weight must have shape ({n},) (one weight per sample), "
                              f"got {sample_weight.shape}")
+        if sample_weight.dtype.kind not in "biuf":
+            raise ValueError(f"{where}: sample_weight must hold numbers, got dtype {sample_weight.dtype}")
         weights *= sample_weight.astype(dtype, copy=False)
     if class_weight is not None:
         labels = _class_labels(y)
@@ -644,8 +680,14 @@ def _sample_weights(sample_weight, class_weight, y, n, dtype):
         if classes.min() < 0:
             raise ValueError("fit: class_weight needs non-negative integer class labels")
         weights *= lookup[labels]
-    if not numpy.all(numpy.isfinite(weights)) or numpy.any(weights < 0):
-        raise ValueError("fit: sample weights must be finite and non-negative")
+    bad = ~numpy.isfinite(weights) | (weights < 0)
+    if bad.any():
+        first = int(numpy.argmax(bad))
+        raise ValueError(f"{where}: sample weights must be finite and non-negative, got {weights[first].item()!r} for "
+                         f"sample {first}")
+    if not weights.any():
+        raise ValueError(f"{where}: the sample weights are all zero; at least one "
+                         "sample needs a positive weight, else the weighted mean loss is 0/0")
     return weights
 
 

@@ -3,6 +3,7 @@
 import json
 import math
 
+from .._atomic import atomic_write
 from .callbacks import Callback
 
 __all__ = ["History"]
@@ -81,7 +82,7 @@ class History(Callback):
         """The record as JSON text; written to ``path`` when given. NaN/inf are written as null."""
         text = json.dumps(_json_safe(self.to_dict()), indent=indent)
         if path is not None:
-            with open(path, "w", encoding="utf-8") as handle:
+            with atomic_write(path, "w") as handle:  # a crash leaves the old file or the new, never half
                 handle.write(text + "\n")
         return text
 

@@ -30,8 +30,16 @@ LOSSES = {
     "l1": "l1_loss",
     "mean_absolute_error": "l1_loss",
     "huber": "huber_loss",
+    "nll": "nll_loss",
+    "nll_loss": "nll_loss",
+    "smooth_l1": "smooth_l1_loss",
+    "smooth_l1_loss": "smooth_l1_loss",
 }
-"""Loss names accepted by ``fit(loss=...)`` -> function in ``chainrule.ops.loss`` (all take logits)."""
+"""Loss names accepted by ``fit(loss=...)`` -> function in ``chainrule.ops.loss`` (all take logits, except
+"nll", which takes log-probabilities, e.g. from a final ``LogSoftmax`` layer)."""
+
+
+_CLASS_INDEX_LOSSES = ("cross_entropy", "nll_loss")  # losses of class indices: targets are labels, never reshaped
 
 
 class BatchLoss:
@@ -49,7 +57,7 @@ class BatchLoss:
         self.per_sample_fn = per_sample_fn
         self.align_targets = align_targets
         # cross entropy with integer targets: float targets that are whole class numbers get converted
-        self.class_targets = name == "cross_entropy"
+        self.class_targets = name in _CLASS_INDEX_LOSSES
 
     def __call__(self, output, target, weight=None):
         if self.align_targets and isinstance(output, Tensor):
@@ -105,7 +113,7 @@ def resolve_loss(loss):
             name,
             lambda output, target: fn(output, target),
             lambda output, target: fn(output, target, reduction="none"),
-            align_targets=fn_name != "cross_entropy",
+            align_targets=fn_name not in _CLASS_INDEX_LOSSES,
         )
     if not callable(loss):
         raise TypeError(f"fit: loss must be a name, a loss Module or a callable, got {type(loss).__name__}")
@@ -139,4 +147,8 @@ def _unreduced_module(loss):
         return None
     config["reduction"] = "none"
     unreduced = from_config(config)
+    # the constant arrays themselves (class weights), at their own precision: the config holds them as lists
+    for name, value in getattr(loss, "_buffers", {}).items():
+        if name in getattr(unreduced, "_buffers", {}):
+            setattr(unreduced, name, value)
     return lambda output, target: unreduced(output, target)

@@ -101,7 +101,7 @@ def test_errors_name_the_problem():
     x, y = _data(10)
     with pytest.raises(ValueError, match="y has 9 samples but x has 10"):
         DataLoader(x, y=y[:9])
-    with pytest.raises(ValueError, match="batch_size must be a positive integer or None, got 0"):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
         DataLoader(x, y=y, batch_size=0)
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(x, y=y, batch_size=2.5)

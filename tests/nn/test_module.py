@@ -309,3 +309,28 @@ def test_deepcopy_gives_an_independent_model(rng):
     x = rng.standard_normal((4, 3))
     net.eval(), clone.eval()
     assert net(x).shape == clone(x).shape == (4, 2)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_model_and_optimizer_train_on_identically(how):
+    # buffers (BatchNorm's running statistics) and random generators (Dropout) are copied with the weights,
+    # and the optimizer's flat buffers stay the parameters' storage (chainrule/optim/_flat.py)
+    import copy
+    import pickle
+
+    from chainrule.optim import Adam
+    from chainrule.train import fit
+
+    gen = np.random.default_rng(0)
+    x, y = gen.standard_normal((8, 1, 6, 6)).astype(np.float32), gen.integers(0, 2, 8)
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, seed=0), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Dropout2d(0.2, seed=0), nn.Flatten(), nn.LayerNorm(12), nn.Dropout(0.3, seed=1),
+                        nn.Linear(12, 2, seed=1))
+    opt = Adam(net.parameters(), lr=0.01)
+    fit(net, x, y, optimizer=opt, epochs=1, batch_size=4, verbose=0, seed=0)
+    net2, opt2 = copy.deepcopy((net, opt)) if how == "deepcopy" else pickle.loads(pickle.dumps((net, opt)))
+    for model, optimizer in ((net, opt), (net2, opt2)):
+        fit(model, x, y, optimizer=optimizer, epochs=2, batch_size=4, verbose=0, seed=1)
+    for (name, a), (_, b) in zip(net.state_dict().items(), net2.state_dict().items()):
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a), err_msg=name)
+    assert not np.shares_memory(net[0].weight.data, net2[0].weight.data)

@@ -257,3 +257,104 @@ def test_integer_input_is_rejected_with_a_hint():
 def test_softplus_rejects_zero_beta():
     with pytest.raises(ValueError, match="softplus: beta must be non-zero"):
         softplus(np.zeros(2, np.float32), beta=0)
+
+
+# ------------------------------------------------------------- PyTorch's other activations
+# (name, our op, its kwargs, torch.nn.functional's call, the kinks: points where the gradient jumps)
+NEW = [
+    ("relu6", activation.relu6, {}, lambda F, t: F.relu6(t), (0.0, 6.0)),
+    ("hardtanh", activation.hardtanh, {"min_val": -0.5, "max_val": 2.0}, lambda F, t: F.hardtanh(t, -0.5, 2.0),
+     (-0.5, 2.0)),
+    ("hardswish", activation.hardswish, {}, lambda F, t: F.hardswish(t), (-3.0, 3.0)),
+    ("hardsigmoid", activation.hardsigmoid, {}, lambda F, t: F.hardsigmoid(t), (-3.0, 3.0)),
+    ("selu", activation.selu, {}, lambda F, t: F.selu(t), (0.0,)),
+    # alpha = 0.5: PyTorch's celu gradient rounds 1/alpha to float32 (a 1e-7 error for alpha = 0.6)
+    ("celu", activation.celu, {"alpha": 0.5}, lambda F, t: F.celu(t, 0.5), (0.0,)),
+    ("silu", activation.silu, {}, lambda F, t: F.silu(t), ()),
+    ("mish", activation.mish, {}, lambda F, t: F.mish(t), ()),
+    ("softsign", activation.softsign, {}, lambda F, t: F.softsign(t), (0.0,)),
+    ("logsigmoid", activation.logsigmoid, {}, lambda F, t: F.logsigmoid(t), ()),
+    ("tanhshrink", activation.tanhshrink, {}, lambda F, t: F.tanhshrink(t), ()),
+    ("softshrink", activation.softshrink, {"lambd": 0.4}, lambda F, t: F.softshrink(t, 0.4), (-0.4, 0.4)),
+    ("hardshrink", activation.hardshrink, {"lambd": 0.4}, lambda F, t: F.hardshrink(t, 0.4), (-0.4, 0.4)),
+    ("threshold", activation.threshold, {"threshold": 0.3, "value": -2.0}, lambda F, t: F.threshold(t, 0.3, -2.0),
+     (0.3,)),
+]
+
+
+def _grid_with_kinks(kinks):
+    base = np.linspace(-7, 7, 15) + 0.013
+    return np.concatenate([base, np.asarray(kinks, dtype=float)])[None, :]
+
+
+@pytest.mark.parametrize("name,fn,kwargs,theirs,kinks", NEW, ids=[c[0] for c in NEW])
+def test_new_activations_match_torch_at_and_between_kinks(name, fn, kwargs, theirs, kinks, compare_torch64, torch):
+    # forward and gradient in float64, exactly at the kinks too (PyTorch's choice of one-sided gradient)
+    compare_torch64(lambda t: fn(t, **kwargs), lambda t: theirs(torch.nn.functional, t), _grid_with_kinks(kinks))
+
+
+@pytest.mark.parametrize("name,fn,kwargs,theirs,kinks", NEW, ids=[c[0] for c in NEW])
+def test_new_activations_float32_gradients_stay_float32(name, fn, kwargs, theirs, kinks, compare_torch, torch):
+    compare_torch(lambda t: fn(t, **kwargs), lambda t: theirs(torch.nn.functional, t), _grid_with_kinks(kinks))
+
+
+@pytest.mark.parametrize("name,fn,kwargs,theirs,kinks", NEW, ids=[c[0] for c in NEW])
+def test_new_activations_gradcheck_between_kinks(name, fn, kwargs, theirs, kinks):
+    x = np.linspace(-7, 7, 15) + 0.013  # no point within 1e-3 of a kink
+    assert cr.gradcheck(lambda t: fn(t, **kwargs), [x])
+
+
+def test_kink_gradients_are_pytorchs_choice():
+    # the values PyTorch gives, written out: relu6 and hardtanh 0 at their bounds, hardswish 0 at -3 and 1 at 3
+    def grad(fn, points, **kwargs):
+        x = cr.Tensor(np.array(points), requires_grad=True)
+        fn(x, **kwargs).backward(np.ones(len(points)))
+        return np.asarray(x.grad)
+
+    np.testing.assert_array_equal(grad(activation.relu6, [0.0, 6.0, 3.0]), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(grad(activation.hardtanh, [-1.0, 1.0, 0.0]), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(grad(activation.hardswish, [-3.0, 3.0, 0.0]), [0.0, 1.0, 0.5])
+    np.testing.assert_array_equal(grad(activation.hardsigmoid, [-3.0, 3.0]), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("shape,weight", [((2, 3, 4), [0.1, -0.3, 0.7]), ((2, 3), [0.25]), ((5,), [0.2])])
+def test_prelu_matches_torch_with_weight_gradient(shape, weight, compare_torch64, torch, rng):
+    x = rng.standard_normal(shape)
+    x[..., 0] = 0.0  # PyTorch's slope at exactly 0
+    compare_torch64(activation.prelu, torch.nn.functional.prelu, x, np.array(weight))
+
+
+def test_prelu_rejects_a_weight_that_fits_no_channel_axis():
+    with pytest.raises(ValueError, match="prelu: weight has 2 slopes but the input of shape \\(4, 3\\) has 3"):
+        activation.prelu(cr.Tensor(np.zeros((4, 3))), cr.Tensor(np.zeros(2)))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_glu_and_softmin_match_torch(axis, compare_torch64, torch, rng):
+    x = rng.standard_normal((4, 6, 2)) * 3
+    compare_torch64(lambda t: activation.glu(t, axis), lambda t: torch.nn.functional.glu(t, axis), x)
+    compare_torch64(lambda t: activation.softmin(t, axis), lambda t: torch.nn.functional.softmin(t, axis), x)
+
+
+@pytest.mark.parametrize("fn", [activation.silu, activation.mish, activation.logsigmoid, activation.softsign,
+                                activation.selu, activation.celu, activation.glu, activation.softmin])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_new_smooth_activations_are_finite_for_large_inputs(fn, dtype):
+    x = cr.Tensor(np.concatenate([LARGE, -LARGE[::-1]]).astype(dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fn(x)
+        out.backward(np.linspace(0.5, 2.0, out.data.size).astype(dtype).reshape(out.shape))
+    assert out.dtype == dtype and np.asarray(x.grad).dtype == dtype
+    assert np.isfinite(out.numpy()).all() and np.isfinite(np.asarray(x.grad)).all()
+
+
+def test_new_activation_errors():
+    with pytest.raises(TypeError, match="hardswish: expected a floating tensor"):
+        activation.hardswish(np.array([1, 2]))
+    with pytest.raises(ValueError, match="hardtanh: min_val \\(2.0\\) must not exceed max_val \\(1.0\\)"):
+        activation.hardtanh(np.zeros(2), 2.0, 1.0)
+    with pytest.raises(ValueError, match="glu: the size of axis 1 must be even"):
+        activation.glu(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="softshrink: lambd must be non-negative"):
+        activation.softshrink(np.zeros(2), -1)

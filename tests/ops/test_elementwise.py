@@ -100,12 +100,44 @@ def test_where(shapes, rng, compare_torch, torch):
     )
 
 
-def test_pow_tensor_exponent_at_nonpositive_base():
-    # d(a^b)/db = a^b·ln(a) is taken as 0 where a <= 0 rather than NaN
-    a = cr.Tensor(np.array([-2.0, 0.0, 2.0]))
-    b = cr.Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
+def test_pow_tensor_exponent_at_negative_base_is_zero():
+    # d(a^b)/db = a^b·ln(a) is taken as 0 where a < 0 (PyTorch gives NaN there; ln is undefined)
+    a = cr.Tensor(np.array([-2.0, -2.0, 2.0]))
+    b = cr.Tensor(np.array([2.0, 3.0, 2.0]), requires_grad=True)
     (a**b).sum().backward()
     np.testing.assert_allclose(b.grad, [0.0, 0.0, 4 * np.log(2.0)])
+
+
+def test_pow_at_zero_base_and_zero_exponent_matches_torch(torch):
+    # issue 14: x**0 at x = 0 and 0**y had NaN gradients; PyTorch's are 0 for x**0, 0 for 0**y with y >= 0,
+    # -inf for 0**y with y < 0, and b·a^(b-1) for the base (inf at 0**-1)
+    base = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0])
+    exponent = np.array([0.0, 1.0, 2.0, 0.5, -1.0, 0.0, 3.0, -1.5])
+    x, y = cr.Tensor(base, requires_grad=True), cr.Tensor(exponent, requires_grad=True)
+    upstream = np.linspace(0.5, 2.0, base.size)
+    with np.errstate(divide="ignore"):  # 0 ** -1 = inf
+        (x**y).backward(grad=upstream)
+    tx, ty = torch.tensor(base, requires_grad=True), torch.tensor(exponent, requires_grad=True)
+    (tx**ty).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, 1, 2])
+def test_pow_scalar_exponent_at_zero_matches_torch(exponent, torch):
+    values = np.array([0.0, 1.5, -2.0])
+    x, tx = cr.Tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    (x**exponent).backward(grad=np.array([1.0, 2.0, 3.0]))
+    (tx**exponent).backward(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-12)
+
+
+def test_scalar_base_zero_pow_matches_torch(torch):
+    exponent = np.array([0.0, 1.0, 2.0, 0.5])
+    y, ty = cr.Tensor(exponent, requires_grad=True), torch.tensor(exponent, requires_grad=True)
+    (0.0**y).backward(grad=np.ones(4))
+    (0.0**ty).backward(torch.ones(4, dtype=torch.float64))
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- kinks and ties

@@ -71,3 +71,25 @@ def test_weight_and_bias_shape_errors():
     message = r"linear: bias must have shape \(2,\) for weight of shape \(2, 3\), got \(3,\)"
     with pytest.raises(ValueError, match=message):
         linear(np.zeros((4, 3), np.float32), np.zeros((2, 3), np.float32), np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_invariant_gives_each_row_the_result_it_gets_alone(dtype):
+    from chainrule.ops.linalg import batch_invariant
+
+    gen = np.random.default_rng(0)
+    x = gen.standard_normal((50, 64)).astype(dtype)
+    w, b = gen.standard_normal((40, 64)).astype(dtype), gen.standard_normal(40).astype(dtype)
+    with batch_invariant():
+        full = linear(cr.Tensor(x), cr.Tensor(w), cr.Tensor(b)).data
+        alone = np.concatenate([linear(cr.Tensor(x[i:i + 1]), cr.Tensor(w), cr.Tensor(b)).data for i in range(50)])
+        order = gen.permutation(50)
+        shuffled = linear(cr.Tensor(x[order]), cr.Tensor(w), cr.Tensor(b)).data
+        leading = linear(cr.Tensor(x.reshape(5, 10, 64)), cr.Tensor(w), cr.Tensor(b)).data
+    assert full.dtype == dtype
+    np.testing.assert_array_equal(alone, full)
+    np.testing.assert_array_equal(shuffled, full[order])
+    np.testing.assert_array_equal(leading.reshape(50, 40), full)
+    np.testing.assert_allclose(full, x.astype(np.float64) @ w.T.astype(np.float64) + b, rtol=1e-4, atol=1e-4)
+    plain = linear(cr.Tensor(x), cr.Tensor(w)).data  # outside the context: the one-product path again
+    np.testing.assert_allclose(plain, x @ w.T, rtol=0, atol=0)

@@ -406,3 +406,181 @@ def test_bce_shape_errors():
         binary_cross_entropy_with_logits(np.zeros((4, 3), np.float32), np.zeros((4, 3)), pos_weight=np.ones(2))
     with pytest.raises(ValueError, match="reduction must be"):
         binary_cross_entropy_with_logits(np.zeros(2, np.float32), np.zeros(2), reduction=None)
+
+
+# ------------------------------------------------------------- negative log-likelihood
+from chainrule.ops import loss as loss_ops  # noqa: E402
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shape,ignore", [((5, 4), None), ((2, 4, 3), -100), ((4,), None)])
+def test_nll_loss_matches_torch(shape, ignore, weighted, reduction, compare_torch64, torch, rng):
+    x = rng.standard_normal(shape)
+    batch_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    target = rng.integers(0, 4, batch_shape)
+    if ignore is not None:
+        target.reshape(-1)[1] = ignore
+    weight = rng.random(4) + 0.5 if weighted else None
+    kwargs = {} if ignore is None else {"ignore_index": ignore}
+    compare_torch64(
+        lambda t: loss_ops.nll_loss(t, target, weight=weight, reduction=reduction, **kwargs),
+        lambda t: torch.nn.functional.nll_loss(
+            t, torch.tensor(target), weight=None if weight is None else torch.tensor(weight), reduction=reduction),
+        x,
+    )
+
+
+def test_nll_loss_gradcheck_and_float32(rng):
+    target = np.array([0, 2, 1])
+    assert cr.gradcheck(lambda t: loss_ops.nll_loss(t, target, weight=[0.5, 1.0, 2.0]), [rng.standard_normal((3, 3))])
+    x = cr.Tensor(rng.standard_normal((3, 3)).astype(np.float32), requires_grad=True)
+    out = loss_ops.nll_loss(x, target, weight=np.array([1.0, 2.0, 3.0]))
+    out.backward()
+    assert out.dtype == np.float32 and np.asarray(x.grad).dtype == np.float32
+
+
+def test_nll_loss_errors():
+    with pytest.raises(ValueError, match="nll_loss: target class 3 is out of range for 3 classes"):
+        loss_ops.nll_loss(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(TypeError, match="nll_loss: target must hold integer class indices"):
+        loss_ops.nll_loss(np.zeros((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="nll_loss: target must have shape \\(2,\\)"):
+        loss_ops.nll_loss(np.zeros((2, 3)), np.array([0, 1, 1]))
+
+
+# -------------------------------------------------------- binary cross-entropy on probabilities
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_matches_torch(weighted, reduction, compare_torch64, torch, rng):
+    p = rng.uniform(0.02, 0.98, (4, 3))
+    t = rng.random((4, 3))
+    weight = rng.random(3) + 0.5 if weighted else None
+    compare_torch64(
+        lambda a, b: loss_ops.binary_cross_entropy(a, b, weight=weight, reduction=reduction),
+        lambda a, b: torch.nn.functional.binary_cross_entropy(
+            a, b, weight=None if weight is None else torch.tensor(weight), reduction=reduction),
+        p, t,
+    )
+
+
+def test_binary_cross_entropy_clamps_its_logs_at_minus_100_like_torch(compare_torch64, torch):
+    # p = 0 and p = 1: log clamped at -100 (a loss of 100, not inf); the gradient's denominator at 1e-12
+    p = np.array([0.0, 1.0, 0.0, 1.0, 1e-60, 0.5])
+    t = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.5])
+    compare_torch64(
+        lambda a: loss_ops.binary_cross_entropy(a, t, reduction="none"),
+        lambda a: torch.nn.functional.binary_cross_entropy(a, torch.tensor(t), reduction="none"),
+        p,
+    )
+
+
+def test_binary_cross_entropy_gradcheck(rng):
+    p, t = rng.uniform(0.1, 0.9, (3, 2)), rng.random((3, 2))
+    assert cr.gradcheck(lambda a, b: loss_ops.binary_cross_entropy(a, b, weight=[0.5, 2.0]), [p, t])
+
+
+def test_binary_cross_entropy_rejects_values_outside_the_unit_interval():
+    # issue 14: a target of 2 was accepted silently
+    with pytest.raises(ValueError, match="binary_cross_entropy: target must lie in \\[0, 1\\], got a value of 2.0"):
+        loss_ops.binary_cross_entropy(np.array([0.5, 0.5]), np.array([1, 2]))
+    with pytest.raises(ValueError, match="input \\(probabilities\\) must lie in \\[0, 1\\], got a value of 1.5.*"
+                                         "binary_cross_entropy_with_logits"):
+        loss_ops.binary_cross_entropy(np.array([0.5, 1.5]), np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="got a value of -0.25"):
+        loss_ops.binary_cross_entropy(np.array([0.5, 0.5]), np.array([-0.25, 0.0]))
+
+
+# ---------------------------------------------------------------- smooth L1 and KL
+@pytest.mark.parametrize("beta", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_smooth_l1_loss_matches_torch(beta, reduction, compare_torch64, torch, rng):
+    pred, target = _regression_pair(rng)
+    compare_torch64(
+        lambda a, b: loss_ops.smooth_l1_loss(a, b, beta=beta, reduction=reduction),
+        lambda a, b: torch.nn.functional.smooth_l1_loss(a, b, beta=beta, reduction=reduction),
+        pred, target,
+    )
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # torch's advice to use batchmean
+@pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(reduction, log_target, compare_torch64, torch, rng):
+    x = np.log(_probabilities(rng, (4, 5)))
+    target = _probabilities(rng, (4, 5))
+    target = np.log(target) if log_target else target
+    compare_torch64(
+        lambda a, b: loss_ops.kl_div(a, b, reduction=reduction, log_target=log_target),
+        lambda a, b: torch.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target),
+        x, target,
+    )
+
+
+def test_kl_div_zero_target_terms_are_zero(torch):
+    x, t = np.log(np.array([[0.2, 0.8]])), np.array([[0.0, 1.0]])
+    ours = loss_ops.kl_div(x, t, reduction="sum").item()
+    assert ours == pytest.approx(torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(t), reduction="sum").item())
+    with pytest.raises(ValueError, match="kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none'"):
+        loss_ops.kl_div(x, t, reduction="avg")
+
+
+# ---------------------------------------------- margin and likelihood losses, in float32 and by gradcheck
+def _signs(rng, shape):
+    return rng.choice([-1.0, 1.0], size=shape)
+
+
+OTHER = [
+    ("soft_margin", lambda rng: ([rng.standard_normal((4, 3)) * 3], [_signs(rng, (4, 3))]),
+     loss_ops.soft_margin_loss, "soft_margin_loss", {}),
+    ("hinge_embedding", lambda rng: ([rng.uniform(0.1, 2, (6,))], [_signs(rng, (6,))]),
+     loss_ops.hinge_embedding_loss, "hinge_embedding_loss", {"margin": 1.3}),
+    ("margin_ranking", lambda rng: ([rng.standard_normal(6), rng.standard_normal(6)], [_signs(rng, (6,))]),
+     loss_ops.margin_ranking_loss, "margin_ranking_loss", {"margin": 0.2}),
+    ("multilabel_soft_margin", lambda rng: ([rng.standard_normal((4, 3)) * 3], [(rng.random((4, 3)) > 0.5) * 1.0]),
+     loss_ops.multilabel_soft_margin_loss, "multilabel_soft_margin_loss", {}),
+    ("poisson_nll", lambda rng: ([rng.standard_normal((4, 3)), rng.poisson(3.0, (4, 3)) + 1.5], []),
+     loss_ops.poisson_nll_loss, "poisson_nll_loss", {"full": True}),
+    ("poisson_nll_rates", lambda rng: ([rng.uniform(0.5, 3, (4, 3)), rng.poisson(2.0, (4, 3)) * 1.0], []),
+     loss_ops.poisson_nll_loss, "poisson_nll_loss", {"log_input": False}),
+    ("gaussian_nll", lambda rng: ([rng.standard_normal((4, 3)), rng.standard_normal((4, 3)),
+                                   rng.uniform(0.3, 2, (4, 1))], []),
+     loss_ops.gaussian_nll_loss, "gaussian_nll_loss", {"full": True}),
+]
+
+
+@pytest.mark.parametrize("name,make,fn,torch_name,kwargs", OTHER, ids=[c[0] for c in OTHER])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_other_losses_match_torch_in_float32(name, make, fn, torch_name, kwargs, reduction, compare_torch, torch, rng):
+    inputs, constants = make(rng)
+    theirs = getattr(torch.nn.functional, torch_name)
+    compare_torch(
+        lambda *t: fn(*t, *constants, reduction=reduction, **kwargs),
+        lambda *t: theirs(*t, *[torch.tensor(c, dtype=torch.float32) for c in constants], reduction=reduction,
+                          **kwargs),
+        *inputs,
+    )
+
+
+@pytest.mark.parametrize("name,make,fn,torch_name,kwargs", OTHER, ids=[c[0] for c in OTHER])
+def test_other_losses_gradcheck(name, make, fn, torch_name, kwargs, rng):
+    inputs, constants = make(rng)
+    assert cr.gradcheck(lambda *t: fn(*t, *constants, reduction="sum", **kwargs), inputs)
+
+
+def test_other_loss_errors():
+    with pytest.raises(ValueError, match="soft_margin_loss: input shape \\(2,\\) and target shape \\(3,\\) must match"):
+        loss_ops.soft_margin_loss(np.zeros(2), np.ones(3))
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var has negative entries"):
+        loss_ops.gaussian_nll_loss(np.zeros(2), np.zeros(2), np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="gaussian_nll_loss: var of shape \\(3,\\) does not fit"):
+        loss_ops.gaussian_nll_loss(np.zeros((2, 2)), np.zeros((2, 2)), np.ones(3))
+
+
+def test_cross_entropy_ignore_index_that_matches_nothing_changes_nothing(rng):
+    # the fast path: an ignore_index no target equals gives the same loss and gradient as none
+    logits, target = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
+    a, b = cr.Tensor(logits, requires_grad=True), cr.Tensor(logits, requires_grad=True)
+    cross_entropy(a, target).backward()
+    cross_entropy(b, target, ignore_index=-100).backward()
+    np.testing.assert_array_equal(np.asarray(a.grad), np.asarray(b.grad))

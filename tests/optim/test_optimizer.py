@@ -1,6 +1,7 @@
 """The Optimizer base: flat-buffer layout, gradient handling, groups, state dicts, dtypes, errors."""
 
 import json
+import re
 import tracemalloc
 
 import numpy as np
@@ -436,10 +437,27 @@ def test_bad_params_errors():
 @pytest.mark.parametrize("cls,key,value", [
     (SGD, "lr", -0.1), (SGD, "momentum", -1), (Adam, "eps", -1e-8), (Adam, "weight_decay", -1),
     (RMSprop, "alpha", -0.5), (Adagrad, "lr_decay", -1), (AdamW, "lr", "fast"),
+    (SGD, "lr", float("nan")), (Adam, "lr", float("inf")), (RMSprop, "momentum", float("nan")),
+    (Adagrad, "eps", float("inf")), (AdamW, "weight_decay", float("nan")), (Adam, "lr", True),
 ])
 def test_bad_hyper_parameters(cls, key, value):
-    with pytest.raises(ValueError, match=f"{cls.__name__}: {key} must be a number >= 0, got {value!r}"):
+    with pytest.raises(ValueError, match=re.escape(f"{cls.__name__}: {key} must be a finite number >= 0, "
+                                                   f"got {value!r}")):
         cls([Tensor(np.ones(2), requires_grad=True)], **{key: value})
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop, Adagrad])
+def test_absurd_learning_rate_is_refused_and_the_limit_is_accepted(cls):
+    with pytest.raises(ValueError, match=re.escape(f"{cls.__name__}: lr must be in [0, 1000], got 1000000.0")):
+        cls([Tensor(np.ones(2), requires_grad=True)], lr=1e6)
+    cls([Tensor(np.ones(2), requires_grad=True)], lr=1e3)
+    cls([Tensor(np.ones(2), requires_grad=True)], lr=0.0)  # as PyTorch: a schedule may start at 0
+
+
+@pytest.mark.parametrize("betas", [(0.9, float("nan")), (0.9, 1.0), (0.9,), 0.9, ("a", "b")])
+def test_bad_betas(betas):
+    with pytest.raises(ValueError, match="Adam: betas must be two numbers in"):
+        Adam([Tensor(np.ones(2), requires_grad=True)], betas=betas)
 
 
 def test_parameters_sharing_memory_are_refused():

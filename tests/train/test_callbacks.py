@@ -336,3 +336,122 @@ def test_auto_mode_follows_metric_direction(monitor, expected):
     from chainrule.train.callbacks import resolve_mode
 
     assert resolve_mode("auto", monitor) == expected
+
+
+# ------------------------------------------------------------------ crashes: kill -9, resume, file modes
+def test_csv_logger_append_on_resume_drops_the_rows_the_resumed_run_redoes(blobs, tmp_path):
+    """A run logged epochs 0-4 but was interrupted with its checkpoint at epoch 2 (0-based); resuming
+    from it with append=True must give exactly the rows of an uninterrupted run, not 3 and 4 twice."""
+    x, y = blobs
+
+    def run(epochs, log, append=False, checkpoint=None, resume_from=None):
+        model = mlp([4, 8, 3], seed=0, dropout=0.3)
+        callbacks = [CSVLogger(log, append=append)]
+        if checkpoint is not None:
+            callbacks.append(ModelCheckpoint(checkpoint))
+        fit(model, x, y, optimizer=Adam(model.parameters(), lr=0.02), epochs=epochs, batch_size=32,
+            validation_split=0.2, metrics=["accuracy"], callbacks=callbacks, seed=3, verbose=0, resume_from=resume_from)
+
+    run(5, tmp_path / "straight.csv")
+    run(5, tmp_path / "log.csv", checkpoint=tmp_path / "ckpt-{epoch}.safetensors")
+    run(5, tmp_path / "log.csv", append=True, resume_from=tmp_path / "ckpt-3.safetensors")
+    assert (tmp_path / "log.csv").read_text() == (tmp_path / "straight.csv").read_text()
+    with open(tmp_path / "log.csv", newline="") as handle:
+        assert [row[0] for row in csv.reader(handle)] == ["epoch", "0", "1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_logs_and_checkpoints_get_an_ordinary_files_mode(blobs, tmp_path, umask):
+    import os
+
+    x, y = blobs
+    previous = os.umask(umask)
+    try:
+        fit(mlp([4, 3]), x, y, epochs=1, verbose=0, callbacks=[
+            JSONLogger(tmp_path / "log.json"), CSVLogger(tmp_path / "log.csv"),
+            ModelCheckpoint(tmp_path / "ckpt.safetensors")])
+    finally:
+        os.umask(previous)
+    for name in ("log.json", "log.csv", "ckpt.safetensors"):
+        assert os.stat(tmp_path / name).st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def _check_training_folder(folder, run):
+    """Every file reads completely (checkpoint, JSON, CSV without repeated or missing epochs); temporary
+    files, if any, are the killed run's own."""
+    import os
+
+    from chainrule import io
+    from chainrule._atomic import is_temporary
+
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if is_temporary(name):
+            assert run["ended"] == "killed" and int(name.split(".")[-3]) == run["pid"], (name, run)
+        elif name.endswith(".safetensors"):
+            io.load(path)
+            assert name == "final.safetensors" or "chainrule.train" in io.read_metadata(path)["extra"]
+        elif name == "log.json":
+            with open(path) as handle:
+                logged = json.load(handle)
+            assert logged["epoch"] == list(range(len(logged["epoch"])))
+        elif name == "log.csv":
+            with open(path, newline="") as handle:
+                rows = list(csv.reader(handle))
+            if rows:
+                assert all(len(row) == len(rows[0]) for row in rows), rows
+                assert [row[0] for row in rows[1:]] == [str(i) for i in range(len(rows) - 1)], rows
+        else:
+            raise AssertionError(f"unexpected file {name}")
+
+
+def test_kill_minus_9_and_resume_equals_an_uninterrupted_run(tmp_path):
+    """Train with ModelCheckpoint, CSVLogger(append on resume) and JSONLogger in a child process, SIGKILL
+    it before seeded file writes (inside checkpoint and log writes) and after seeded delays, resume
+    each time from the checkpoint; every file reads completely after every kill, and the final weights,
+    CSV and JSON logs equal those of a run that was never interrupted (shuffling and dropout included)."""
+    import os
+    import subprocess
+    import sys
+
+    from chainrule import io
+
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, tests)
+    try:
+        import crashes
+    finally:
+        sys.path.remove(tests)
+    epochs = 8
+    straight = tmp_path / "straight"
+    straight.mkdir()
+    crashes.train_with_checkpoints(str(straight), epochs)
+
+    rng = np.random.default_rng(14)
+    kills = [["write", int(k)] for k in rng.integers(1, 20, size=6)]
+    kills += [["delay", float(d)] for d in rng.uniform(0.005, 0.08, size=3)] + [["none", 0]]
+    folder, warm = tmp_path / "run", tmp_path / "warm"
+    folder.mkdir()
+    warm.mkdir()
+    spec = {"job": "train", "args": [str(folder), epochs], "warmup_args": [str(warm), epochs], "kills": kills,
+            "snapshots": str(tmp_path / "snapshots"), "folder": str(folder)}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(tests) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, os.path.join(tests, "crashes.py"), str(tmp_path / "spec.json")],
+                            env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert sum(run["ended"] == "killed" for run in runs) >= 5
+    for index, run in enumerate(runs):
+        assert run["ended"] in ("killed", 0), run
+        _check_training_folder(tmp_path / "snapshots" / f"{index:02d}", run)
+
+    assert sorted(os.listdir(folder)) == ["ckpt.safetensors", "final.safetensors", "log.csv", "log.json"]
+    assert (folder / "log.csv").read_text() == (straight / "log.csv").read_text()
+    logged, expected = (json.loads((f / "log.json").read_text()) for f in (folder, straight))
+    assert logged["epoch"] == expected["epoch"] == list(range(epochs))
+    assert logged["history"] == expected["history"]
+    resumed, uninterrupted = (io.load_safetensors(f / "final.safetensors")[0] for f in (folder, straight))
+    assert list(resumed) == list(uninterrupted)
+    for name in resumed:
+        np.testing.assert_array_equal(resumed[name], uninterrupted[name], err_msg=name)

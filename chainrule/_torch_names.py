@@ -1,0 +1,80 @@
+"""PyTorch names that chainrule lacks, each with the nearest equivalent to use instead.
+
+``chainrule.X`` and ``tensor.X`` for a name in these tables raise an ``AttributeError`` that says
+chainrule has no ``torch.X`` and what to use, instead of Python's bare "has no attribute" (or, worse,
+an unrelated error further on). The lookups run only for names that do not exist (the module's
+``__getattr__`` of PEP 562 and ``Tensor.__getattr__`` are Python's fallbacks), so an entry here never
+hides a function that chainrule has or gains later: remove the entry when the name is implemented.
+"""
+
+_NOT_YET = "it is not available yet"
+_IN_PLACE = ("chainrule has no in-place arithmetic; write x = x.{op}(...) out of place, or assign with "
+             "x[index] = value (inside chainrule.no_grad() for a tensor that requires grad)")
+_CPU = "chainrule runs on NumPy arrays on the CPU, so there is no device to move to; drop the call"
+
+# torch.X (module level) -> what to use in chainrule
+MODULE = {
+    "from_numpy": "use chainrule.tensor(array) or chainrule.Tensor(array)",
+    "as_tensor": "use chainrule.tensor(data) or chainrule.Tensor(data)",
+    "is_tensor": "use isinstance(x, chainrule.Tensor)",
+    "manual_seed": "chainrule has no global random state: pass a seed or a numpy.random.Generator where it "
+                   "draws random numbers",
+    "device": _CPU,
+    "cuda": _CPU,
+    "set_grad_enabled": "use chainrule.no_grad() or chainrule.enable_grad()",
+    "inference_mode": "use chainrule.no_grad()",
+    "autograd": "call tensor.backward() and read .grad; check gradients with chainrule.gradcheck",
+    "compile": "chainrule has no compiler; its hot paths are already fused ops",
+    "jit": "chainrule has no compiler; its hot paths are already fused ops",
+    "hstack": "use chainrule.cat(tensors, dim=1) (dim=0 for 1-d tensors)",
+    "vstack": "use chainrule.cat(tensors, dim=0) (after unsqueeze(0) for 1-d tensors)",
+    "unflatten": "use chainrule.reshape",
+    "var_mean": "use chainrule.var and chainrule.mean",
+    "std_mean": "use chainrule.std and chainrule.mean",
+    "quantile": _NOT_YET,
+    "nanmean": _NOT_YET,
+    "nansum": _NOT_YET,
+    "tensordot": "use reshape and chainrule.matmul",
+    "cdist": "use chainrule.linalg.vector_norm(a[:, None] - b[None], dim=-1)",
+}
+
+# torch.Tensor.X -> what to use on a chainrule Tensor
+TENSOR = {
+    "dim": "use x.ndim",
+    "nelement": "use x.numel()",
+    "cpu": _CPU,
+    "cuda": _CPU,
+    "contiguous": "chainrule tensors need no contiguous copy for any op; drop the call",
+    "is_contiguous": "look at x.data.flags (x.data is the NumPy array)",
+    "stride": "look at x.data.strides (x.data is the NumPy array)",
+    "storage": "x.data is the NumPy array that holds the values",
+    "data_ptr": "x.data is the NumPy array that holds the values",
+    "type_as": "use x.astype(other.dtype)",
+    "new_zeros": "use chainrule.zeros(*shape, dtype=x.dtype)",
+    "new_ones": "use chainrule.ones(*shape, dtype=x.dtype)",
+    "new_full": "use chainrule.full(shape, value, dtype=x.dtype)",
+    "new_tensor": "use chainrule.tensor(data, dtype=x.dtype)",
+    "retain_grad": "only leaf tensors keep .grad in chainrule; make the tensor a leaf with x.detach().requires_grad_()",
+    "unflatten": "use x.reshape",
+    "add_": _IN_PLACE.format(op="add"),
+    "sub_": _IN_PLACE.format(op="sub"),
+    "mul_": _IN_PLACE.format(op="mul"),
+    "div_": _IN_PLACE.format(op="div"),
+    "zero_": "use chainrule.zeros_like(x), or x[...] = 0 (inside chainrule.no_grad() for a tensor that requires grad)",
+    "fill_": "use chainrule.full_like(x, value), or x[...] = value (inside chainrule.no_grad() if it requires grad)",
+    "copy_": "assign with x[...] = other (inside chainrule.no_grad() for a tensor that requires grad)",
+}
+
+
+def module_getattr(name):
+    """The ``AttributeError`` for ``chainrule.<name>``, which does not exist (the module's ``__getattr__``)."""
+    if name in MODULE:
+        raise AttributeError(f"chainrule has no torch.{name}; {MODULE[name]}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def tensor_getattr(tensor, name):
+    """``Tensor.__getattr__``: called only for attributes that do not exist; names a PyTorch equivalent."""
+    if name in TENSOR:
+        raise AttributeError(f"chainrule.Tensor has no torch.Tensor.{name}; {TENSOR[name]}")
+    raise AttributeError(f"'Tensor' object has no attribute {name!r}")
