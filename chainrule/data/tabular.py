@@ -322,13 +322,12 @@ class Table:
         """Column ``name`` as float64 values; a :class:`DataError` names the first cell that is missing or
         not a finite number (and counts and quotes the others)."""
         col, values, codes = self._get(name)
-        text = np.ones(len(self), dtype=bool) if values is None else (
-            np.zeros(len(self), dtype=bool) if codes is None else codes >= 0)
+        text = codes >= 0 if codes is not None else np.zeros(len(self), dtype=bool)
         bad = text if values is None else text | ~np.isfinite(np.where(text, 0.0, values))
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            if text[first] and col.missing[codes[first]] if codes is not None else False:
-                self._check_missing(name, first)
+            if text[first]:
+                self._check_missing(name, first)  # raises when the cell is a missing value
             raise DataError(self._not_numbers(name, np.flatnonzero(bad), "expected a finite number"))
         return values.copy() if self._rows is None else values
 

@@ -302,3 +302,18 @@ def test_bad_reader_arguments(tmp_path, kwargs, pattern):
 def test_sep_is_an_alias_of_delimiter(tmp_path):
     table = read_csv(write(tmp_path, "a|b\n1|2\n"), sep="|")
     assert table.columns == ["a", "b"] and table.numbers("b").tolist() == [2.0]
+
+
+def test_invalid_utf8_in_a_later_block_is_a_data_error(tmp_path):
+    path = write_bytes(tmp_path, b"a,b\n" + b"1,x\n" * 100 + b"2,\xff\n")
+    with pytest.raises(DataError, match=r"not a text file in utf-8-sig \(invalid start byte at byte 406\)"):
+        read_csv(path, block_size=100)
+
+
+def test_decimal_comma_at_predict_time_gets_the_hint(tmp_path, table):
+    pre = TablePreprocessor(target="label").fit(table)
+    new = read_csv(write(tmp_path, "size;colour\n1,5;red\n2;blue\n", "new.csv"))
+    with pytest.raises(DataError, match=r"column 'size', line 2: expected a finite number, got '1,5'; .*decimal=','"):
+        pre.transform(new)
+    np.testing.assert_allclose(pre.transform(read_csv(str(tmp_path / "new.csv"), decimal=","))[:, 0],
+                               (np.array([1.5, 2.0]) - 3.0) / np.std([1.0, 2.0, 3.0, 6.0]), rtol=1e-6)
