@@ -158,26 +158,34 @@ def _split_arrow(column, decimal, pa, pc):
     try:
         # a failing cast costs about 0.6 us a cell (pyarrow builds its error), so try a few cells first
         pc.cast(numeric_form(column.slice(0, 64)), pa.float64())
-        # copied out of pyarrow's memory pool, which would otherwise keep every chunk's pages after _join
-        values = np.array(pc.cast(numeric_form(column), pa.float64()).to_numpy(zero_copy_only=False))
-        is_number = ~np.isnan(values)  # "nan" casts, but is a missing value here
+        cast = pc.cast(numeric_form(column), pa.float64())
+        is_text = pc.is_nan(cast)  # "nan" casts, but is a missing value here
         stripped = None
     except pa.ArrowInvalid:
         stripped = pc.utf8_trim_whitespace(column)
         candidates = numeric_form(stripped)
-        is_number = pc.match_substring_regex(candidates, f"^{_NUMBER}$").to_numpy(zero_copy_only=False)
+        is_number = pc.match_substring_regex(candidates, f"^{_NUMBER}$")
         try:
-            values = np.array(pc.cast(pc.if_else(is_number, candidates, pa.scalar(None, pa.string())),
-                                      pa.float64()).to_numpy(zero_copy_only=False))
+            cast = pc.cast(pc.if_else(is_number, candidates, pa.nulls(n, pa.string())), pa.float64())
         except pa.ArrowInvalid:  # a form the pattern accepts and the cast does not: decide in Python
             return _split_texts(column.to_pylist(), decimal)
-    if is_number.all():
+        is_text = pc.invert(is_number)
+    # Read through the buffers: pyarrow's own copying conversions import pandas (0.4 s) when it is
+    # installed. Copied out of pyarrow's memory pool, which would otherwise keep every chunk's pages.
+    values = _arrow_values(cast, np.float64).copy()
+    text_rows = _arrow_values(pc.indices_nonzero(is_text), np.uint64).astype(np.int64)
+    if len(text_rows) == 0:
         return n, values, None, None, None
-    text_rows = np.flatnonzero(~is_number)
-    texts = pc.take(stripped if stripped is not None else pc.utf8_trim_whitespace(column), pa.array(text_rows))
-    encoded = pc.dictionary_encode(texts)
+    values[text_rows] = np.nan  # a text cell's slot holds whatever the cast left there
+    encoded = pc.dictionary_encode(pc.filter(stripped if stripped is not None else pc.utf8_trim_whitespace(column),
+                                             is_text))
     return (n, values if len(text_rows) < n else None, text_rows,
-            encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+            _arrow_values(encoded.indices, np.int32), encoded.dictionary.to_pylist())
+
+
+def _arrow_values(array, dtype):
+    """The values of a fixed-width pyarrow array as a NumPy view (slots of null cells hold anything)."""
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=array.offset + len(array))[array.offset:]
 
 
 def _format_number(value):
