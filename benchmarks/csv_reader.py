@@ -19,21 +19,23 @@ memory (VmHWM) and "× matrix" that peak over the size of the final float32 matr
 each library is not timed; its memory is in the peak (the start-up RSS is printed too).
 
 Measured (2 December 2026, 2 shared CPUs, numpy 2.4.6, pandas 3.1.1, pyarrow 26.0.1; other engineers' jobs
-kept the load average at 2 to 7, so times are noisy; ``--rows 2000000``, 196 MB, a 2,000,000 x 35 float32
-matrix of 267 MB):
+kept the load average between 2 and 7, so times are noisy; ``--rows 2000000``, 196 MB, a
+2,000,000 x 35 float32 matrix of 267 MB):
 
-==========================  =======  =======  ========  ========
-peer                        parse s  total s  peak MB   x matrix
-==========================  =======  =======  ========  ========
-chainrule before (csv module, a Python string per cell; 1 run, load 1.2-2.6)
-                              19.5     53.5     4,062     15.2
-chainrule (pyarrow blocks)     6.35     8.15      817      3.06
-pandas.read_csv + get_dummies  2.78     6.71    1,145      4.29
-pyarrow.csv.read_csv + NumPy   3.90     6.36      917      3.43
-==========================  =======  =======  ========  ========
+==============================  =======  =======  ========  ========
+peer                            parse s  total s  peak MB   x matrix
+==============================  =======  =======  ========  ========
+chainrule before (csv module)     19.5     53.5     4,062     15.2
+chainrule (pyarrow blocks)         2.89     3.92      781      2.93
+pandas.read_csv + get_dummies      0.97     2.30    1,145      4.29
+pyarrow.csv.read_csv + NumPy       0.73     1.69      922      3.45
+==============================  =======  =======  ========  ========
 
-(the last three: median of 2 fresh processes each, load 6; the peaks include the interpreter and the
-imported library, 61 MB for chainrule with pyarrow: 2.83x the matrix above that.)
+"before" is the hand-written reader (a Python string per cell), one run at load 1.2 to 2.6; the others
+the median of 2 fresh processes each, load 2.6 to 3.2. The peaks include the interpreter and the imported
+library (61 MB for chainrule with pyarrow: 2.7x the matrix above that). chainrule's reader does more
+than the two peers (strips cells, finds numbers among text, keeps codes for error messages), which is
+most of the gap to them; a run at load 6 measured 8.15 s / 817 MB for chainrule.
 
 How the engine was chosen: parse-only runs on the same file (load about 2), time and peak RSS:
 pandas C engine whole file 0.50 s / 765 MB, in 200,000-row chunks with type inference 0.79 s / 193 MB,
