@@ -139,6 +139,7 @@ def build_parser():
                     "metrics and save the model, its preprocessing and its history to an output folder.")
     data = train.add_argument_group("data")
     data.add_argument("--data", metavar="FILE.csv", help="a CSV file with a header row (default: the digits)")
+    _add_csv_format(data)
     data.add_argument("--target", metavar="COLUMN", help="the column to predict (required with --data)")
     data.add_argument("--task", choices=["classification", "regression"],
                       help="default: inferred (non-numeric or few integer values -> classification)")
@@ -189,6 +190,7 @@ def build_parser():
                                                "the target column.")
     evaluate.add_argument("model", metavar="MODEL", help="a model file written by 'chainrule train'")
     evaluate.add_argument("--data", required=True, metavar="FILE.csv", help="a CSV file with the feature columns")
+    _add_csv_format(evaluate)
     evaluate.add_argument("--target", metavar="COLUMN",
                           help="the target column (default: the one the model was trained on)")
     evaluate.add_argument("--report", metavar="FILE.html",
@@ -199,8 +201,23 @@ def build_parser():
                                               "classification one probability column per class.")
     predict.add_argument("model", metavar="MODEL", help="a model file written by 'chainrule train'")
     predict.add_argument("--data", required=True, metavar="FILE.csv", help="a CSV file with the feature columns")
+    _add_csv_format(predict)
     predict.add_argument("--out", metavar="FILE", help="write the CSV here instead of to standard output")
     return parser
+
+
+def _add_csv_format(parser):
+    """--delimiter and --decimal: how the CSV file is written (the same for train, evaluate and predict)."""
+    parser.add_argument("--delimiter", metavar="CHAR", help="the field separator (default: detected; e.g. ';')")
+    parser.add_argument("--decimal", default=".", choices=[".", ","],
+                        help="the decimal mark of the numbers (default '.'; ',' for files such as 1,5;2,25)")
+
+
+def _read_table(args):
+    """The --data CSV file, read with the --delimiter and --decimal given."""
+    from .data.tabular import read_csv
+
+    return read_csv(args.data, delimiter=args.delimiter, decimal=args.decimal)
 
 
 # =================================================================== entry point
@@ -373,7 +390,7 @@ def _digits_data(args):
 
 def _table_data(args):
     """A CSV file, split before the preprocessing is fitted on the training rows."""
-    from .data.tabular import TablePreprocessor, infer_task, read_csv
+    from .data.tabular import TablePreprocessor, infer_task
 
     if not args.target:
         raise UserError(f"--target COLUMN is required with --data (which column of {args.data} to predict?)")
@@ -381,7 +398,7 @@ def _table_data(args):
         raise UserError("--model cnn works on the digits images only; use --model mlp with --data")
     if args.augment is not None:
         raise UserError("--augment and --no-augment apply to the digits images only")
-    table = read_csv(args.data)
+    table = _read_table(args)
     table.column(args.target)  # an unknown target: the error lists the columns
     for column in args.drop + args.categorical:
         table.column(column)
@@ -688,10 +705,8 @@ def _features(preprocessor, table, input_shape):
 
 
 def _evaluate(args):
-    from .data.tabular import read_csv
-
     model, preprocessor, task, input_shape = _load_for_use(args.model)
-    table = read_csv(args.data)
+    table = _read_table(args)
     target = args.target or preprocessor.target
     table.column(target)
     x = _features(preprocessor, table, input_shape)
@@ -716,10 +731,8 @@ def _evaluate(args):
 
 
 def _predict(args):
-    from .data.tabular import read_csv
-
     model, preprocessor, task, input_shape = _load_for_use(args.model)
-    table = read_csv(args.data)
+    table = _read_table(args)
     x = _features(preprocessor, table, input_shape)
     y_pred, proba, values = _predict_arrays(model, x, task, preprocessor)
     buffer = _io.StringIO()

@@ -300,3 +300,27 @@ def test_error_as_a_real_process(tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == "chainrule: error: absent.csv: no such file\n"
+
+
+def test_decimal_comma_file_needs_and_takes_decimal_and_delimiter(tmp_path, capsys, table_csv):
+    """A European CSV (';' between fields, ',' as the decimal mark): refused with a hint without --decimal ',',
+    and then the same model as the '.' file gives."""
+    with open(table_csv) as file:
+        rows = list(csv.reader(file))
+    european = tmp_path / "shop-eu.csv"
+    with open(european, "w", newline="") as file:
+        csv.writer(file, delimiter=";").writerows([[cell.replace(".", ",") for cell in row] for row in rows])
+    common = ["--target", "label", "--drop", "price,grade", "--epochs", 5, "--hidden", "8", "--quiet"]
+    code, out, err = run(capsys, "train", "--data", european, "--delimiter", ";", *common, "--out", tmp_path / "a")
+    assert code == 2 and "decimal comma" in err
+    code, out, err = run(capsys, "train", "--data", european, "--delimiter", ";", "--decimal", ",", *common,
+                         "--out", tmp_path / "eu")
+    assert code == 0, err
+    code, plain, err = run(capsys, "train", "--data", table_csv, *common, "--out", tmp_path / "plain")
+    assert code == 0, err
+    assert metric(out, "accuracy") == metric(plain, "accuracy")
+    code, out, err = run(capsys, "predict", tmp_path / "eu" / "model.safetensors", "--data", european,
+                         "--delimiter", ";", "--decimal", ",")
+    assert code == 0, err
+    code, expected, err = run(capsys, "predict", tmp_path / "plain" / "model.safetensors", "--data", table_csv)
+    assert out == expected

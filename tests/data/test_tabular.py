@@ -163,3 +163,157 @@ def test_drop_and_forced_categorical_columns(tmp_path):
     pre = TablePreprocessor(target="y", drop=["id"], categorical=["code"]).fit(table)
     assert pre.feature_names_ == ["code=1", "code=3"]
     np.testing.assert_array_equal(pre.transform(table), [[0, 1], [1, 0], [0, 1]])
+
+
+# ------------------------------------------------------------------ the pyarrow engine (issue 14)
+def write_bytes(tmp_path, data, name="data.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.mark.parametrize("text, kwargs", [
+    ("a;b;y\n1,5;x;0\n2,25;y;1\n-0,5;x;1\n", {}),             # semicolons, sniffed
+    ('a,b,y\n"1,5",x,0\n"2,25",y,1\n"-0,5",x,1\n', {}),       # commas, the numbers quoted
+])
+def test_decimal_comma_is_refused_with_a_hint_then_read_with_decimal_comma(tmp_path, text, kwargs):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=r"column 'a', line 2: '1,5' looks like a number with a decimal comma; "
+                                        r"read the file with read_csv\(\.\.\., decimal=','\)"):
+        TablePreprocessor(target="y").fit(read_csv(path))
+    table = read_csv(path, decimal=",")
+    np.testing.assert_array_equal(table.numbers("a"), [1.5, 2.25, -0.5])
+    pre = TablePreprocessor(target="y").fit(table)
+    assert pre.feature_names_ == ["a", "b=x", "b=y"]
+
+
+def test_decimal_comma_target_is_refused_by_infer_task(tmp_path):
+    table = read_csv(write(tmp_path, "x;y\n1;1,5\n2;2,5\n"))
+    with pytest.raises(DataError, match="decimal comma"):
+        infer_task(table, "y")
+
+
+def test_decimal_comma_reading_does_not_take_a_point_as_decimal(tmp_path):
+    table = read_csv(write(tmp_path, "a;b\n1,5;1.234\n2;7\n"), decimal=",")
+    np.testing.assert_array_equal(table.numbers("a"), [1.5, 2.0])
+    assert not table.is_numeric("b")
+
+
+def test_text_among_numbers_names_column_values_and_lines(tmp_path):
+    rows = [f"{i},{'abc' if i == 3 else 'n.a.' if i == 6 else i / 4},{i % 2}" for i in range(10)]
+    table = read_csv(write(tmp_path, "id,x,y\n" + "\n".join(rows) + "\n"))
+    with pytest.raises(DataError) as info:
+        TablePreprocessor(target="y").fit(table)
+    message = str(info.value)
+    assert "column 'x', line 5: 8 cells are numbers but 2 are not, got 'abc' (1 more: 'n.a.' (line 8))" in message
+    assert "categorical=['x']" in message and "\n" not in message
+    # the user's way out: the column as categories (numbers read back as their shortest text)
+    pre = TablePreprocessor(target="y", categorical=["x"]).fit(table)
+    assert "x=abc" in pre.feature_names_ and "x=0.25" in pre.feature_names_ and "x=0" in pre.feature_names_
+
+
+def test_text_target_among_numbers_is_refused_by_infer_task_but_not_with_a_given_task(tmp_path):
+    table = read_csv(write(tmp_path, "x,y\n1,1.5\n2,2.5\n3,oops\n4,4.5\n"))
+    with pytest.raises(DataError, match=r"column 'y', line 4: .* got 'oops'"):
+        infer_task(table, "y")
+    assert TablePreprocessor(target="y", task="classification").fit(table).classes_ == ["1.5", "2.5", "4.5", "oops"]
+
+
+def test_a_text_column_stays_categorical(tmp_path):
+    table = read_csv(write(tmp_path, "size,y\nS,0\nM,1\nL,0\n40,1\n"))  # more text than numbers
+    pre = TablePreprocessor(target="y").fit(table)
+    assert pre.feature_names_ == ["size=40", "size=L", "size=M", "size=S"]
+
+
+def test_quoted_fields_bom_and_crlf(tmp_path):
+    data = '\ufeffname,"note",x\r\n"Smith, J.","two\r\nlines",1.5\r\nLee,"say ""hi""",2\r\n'.encode("utf-8")
+    table = read_csv(write_bytes(tmp_path, data))
+    assert table.columns == ["name", "note", "x"]
+    assert table.cells["name"] == ["Smith, J.", "Lee"]
+    assert table.cells["note"] == ["two\r\nlines", 'say "hi"']
+    np.testing.assert_array_equal(table.numbers("x"), [1.5, 2.0])
+    assert table.lines == [3, 4]  # the line where each row ends, as the csv module counts
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\n\n", b"a,b\n", b"a,b\r\n\r\n"])
+def test_empty_and_header_only_files(tmp_path, data):
+    with pytest.raises(DataError, match="empty|no data rows"):
+        read_csv(write_bytes(tmp_path, data))
+
+
+def test_short_row_in_a_later_block_names_its_line(tmp_path):
+    rows = [f"{i},{i}" for i in range(200)]
+    rows[150] = "7"
+    with pytest.raises(DataError, match=r"line 152: expected 2 cells"):
+        read_csv(write(tmp_path, "a,b\n" + "\n".join(rows) + "\n"), block_size=256)
+
+
+def test_chunked_read_gives_exactly_the_matrix_of_one_read(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(300):
+        colour = ["red", "green", " blue "][i % 3]
+        rows.append(f"{rng.standard_normal() * 100:.3f},{colour},{rng.integers(0, 5)},{i * 0.5},{'ab'[i % 2]}")
+    rows[250] = rows[250].replace("green", "purple")  # a category only a late block sees
+    path = write(tmp_path, "x,colour,code,z,y\n" + "\n".join(rows) + "\n")
+    whole, chunked = read_csv(path), read_csv(path, block_size=200)
+    assert len(chunked._data["colour"].texts) == 4
+    pre = TablePreprocessor(target="y", categorical=["code"]).fit(whole)
+    again = TablePreprocessor(target="y", categorical=["code"]).fit(chunked)
+    assert again.to_dict() == pre.to_dict() and "colour=purple" in pre.feature_names_
+    np.testing.assert_array_equal(again.transform(chunked), pre.transform(whole))
+    assert chunked.cells["colour"] == whole.cells["colour"] and chunked.lines == whole.lines == list(range(2, 302))
+
+
+def test_the_same_table_from_strings_and_from_a_file(tmp_path, table):
+    from chainrule.data.tabular import Table
+
+    built = Table("built", table.columns, {c: list(table.cells[c]) for c in table.columns}, table.lines)
+    pre = TablePreprocessor(target="label").fit(table)
+    np.testing.assert_array_equal(pre.transform(built), pre.transform(table))
+
+
+def test_take_shares_the_arrays_and_keeps_lines(table):
+    part = table.take([3, 0])
+    assert part.lines == [6, 2] and part.cells["colour"] == ["green", "red"]
+    assert part.take([1]).cells["size"] == ["1"]  # "1.0" reads back as its shortest text
+    assert part._data is table._data
+
+
+def test_missing_engine_names_the_extra(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now raises ImportError
+    with pytest.raises(ImportError, match=r"needs pyarrow .* pip install 'chainrule\[train\]'"):
+        read_csv(write(tmp_path, "a\n1\n"))
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    ({"decimal": ";"}, "decimal must be"),
+    ({"delimiter": ";;"}, "delimiter must be one character"),
+    ({"delimiter": ",", "sep": ";"}, "disagree"),
+    ({"block_size": 0}, "block_size must be"),
+])
+def test_bad_reader_arguments(tmp_path, kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        read_csv(write(tmp_path, "a\n1\n"), **kwargs)
+
+
+def test_sep_is_an_alias_of_delimiter(tmp_path):
+    table = read_csv(write(tmp_path, "a|b\n1|2\n"), sep="|")
+    assert table.columns == ["a", "b"] and table.numbers("b").tolist() == [2.0]
+
+
+def test_invalid_utf8_in_a_later_block_is_a_data_error(tmp_path):
+    path = write_bytes(tmp_path, b"a,b\n" + b"1,x\n" * 100 + b"2,\xff\n")
+    with pytest.raises(DataError, match=r"not a text file in utf-8-sig \(invalid start byte at byte 406\)"):
+        read_csv(path, block_size=100)
+
+
+def test_decimal_comma_at_predict_time_gets_the_hint(tmp_path, table):
+    pre = TablePreprocessor(target="label").fit(table)
+    new = read_csv(write(tmp_path, "size;colour\n1,5;red\n2;blue\n", "new.csv"))
+    with pytest.raises(DataError, match=r"column 'size', line 2: expected a finite number, got '1,5'; .*decimal=','"):
+        pre.transform(new)
+    np.testing.assert_allclose(pre.transform(read_csv(str(tmp_path / "new.csv"), decimal=","))[:, 0],
+                               (np.array([1.5, 2.0]) - 3.0) / np.std([1.0, 2.0, 3.0, 6.0]), rtol=1e-6)
