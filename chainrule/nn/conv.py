@@ -1,8 +1,10 @@
 """Convolution layers and the layers that go with them in image networks.
 
-``Conv2d``, ``ConvTranspose2d``, ``BatchNorm2d`` and ``Dropout2d``: thin state around the ops
-in ``chainrule.ops.conv`` and ``chainrule.ops.normalization``. Weights have PyTorch's layout
-and default initialisation, so they copy across in either direction.
+``Conv1d``/``Conv2d``/``Conv3d``, ``ConvTranspose1d``/``2d``/``3d``, ``BatchNorm2d`` and ``Dropout2d``: thin state
+around the ops in ``chainrule.ops.conv``, ``chainrule.ops.conv_nd`` and ``chainrule.ops.normalization``. Weights
+have PyTorch's layout, names and default initialisation, so they copy across in either direction.
+``padding_mode`` other than ``"zeros"`` pads explicitly (``F.pad``'s reflect, replicate or circular) and then
+convolves without padding, as PyTorch does.
 """
 
 import numbers
@@ -11,13 +13,19 @@ import numpy
 
 from ..backend import xp
 from ..creation import as_generator
-from ..ops.conv import _pair, conv2d, conv_transpose2d, dropout2d
+from ..ops.conv import conv2d, conv_transpose2d, dropout2d
+from ..ops.conv_nd import conv1d, conv3d, conv_transpose1d, conv_transpose3d
+from ..ops.pooling_nd import tuple_of
 from .init import INIT_SCHEMES, initialize_
 from .module import Module, as_input, config_seed, layer_dtype
 from .normalization import _BatchNorm
 from .parameter import Parameter
 
-__all__ = ["Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "BatchNorm2d",
+           "Dropout2d"]
+
+_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _positive_int(value, name, layer):
@@ -26,38 +34,63 @@ def _positive_int(value, name, layer):
     return int(value)
 
 
-def _check_image_input(layer, x, channels):
-    """The input must be (N, channels, H, W): name the layer, the expected and the actual shape."""
-    if x.ndim != 4 or x.shape[1] != channels:
+def _check_image_input(layer, x, channels, d=2):
+    """The input must be (N, channels, *spatial) with ``d`` spatial axes: name the layer, the expected and
+    the actual shape, and the likely fix."""
+    if x.ndim != d + 2 or x.shape[1] != channels:
         hint = ""
-        if x.ndim == 3 and x.shape[0] == channels:
-            hint = "; for a single image add the batch axis, e.g. x[None]"
-        elif x.ndim == 3 and channels == 1:
-            hint = "; for a batch of grey images add the channel axis, e.g. x[:, None]"
-        elif x.ndim == 2:
+        if x.ndim == d + 1 and x.shape[0] == channels:
+            hint = f"; for a single {'image' if d == 2 else 'sample'} add the batch axis, e.g. x[None]"
+        elif x.ndim == d + 1 and channels == 1:
+            hint = "; for a batch of one-channel inputs add the channel axis, e.g. x[:, None]"
+        elif d == 2 and x.ndim == 2:
             hint = "; images must keep their (C, H, W) axes, e.g. x.reshape(-1, 1, 28, 28)"
-        elif x.ndim == 4 and x.shape[-1] == channels:
-            hint = "; the input looks channels-last (N, H, W, C): reorder it with x.permute(0, 3, 1, 2) (a NumPy array: x.transpose(0, 3, 1, 2))"
-        raise ValueError(f"{layer!r}: expected input of shape (N, {channels}, H, W), got {x.shape}{hint}")
+        elif d == 2 and x.ndim == 4 and x.shape[-1] == channels:
+            hint = "; the input looks channels-last (N, H, W, C): reorder it with x.permute(0, 3, 1, 2)"
+        expected = _LAYOUTS[d].replace("C", str(channels), 1)
+        raise ValueError(f"{layer!r}: expected input of shape {expected}, got {x.shape}{hint}")
 
 
 class _ConvNd(Module):
-    """Shared by Conv2d and ConvTranspose2d: arguments, parameters, initialisation, config."""
+    """Shared by the convolution layers: arguments, parameters, initialisation, config.
 
-    _op_name = ""
+    Subclasses set ``_d`` (spatial axes), ``_op`` (the op) and ``_transposed``.
+    """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init, seed, dtype):
+    _d = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                 init, seed, dtype, device=None):
         super().__init__()
         name = type(self).__name__
+        d = self._d
         self.in_channels = _positive_int(in_channels, "in_channels", name)
         self.out_channels = _positive_int(out_channels, "out_channels", name)
-        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
-        self.stride = _pair(stride, "stride", name, 1)
-        self.dilation = _pair(dilation, "dilation", name, 1)
+        self.kernel_size = tuple_of(kernel_size, d, "kernel_size", name, 1)
+        self.stride = tuple_of(stride, d, "stride", name, 1)
+        self.dilation = tuple_of(dilation, d, "dilation", name, 1)
         self.groups = _positive_int(groups, "groups", name)
         for what, n in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
             if n % self.groups:
                 raise ValueError(f"{name}: {what} ({n}) must be divisible by groups ({self.groups})")
+        if isinstance(padding, str):
+            if self._transposed or padding.lower() not in ("same", "valid"):
+                allowed = {1: "an int", 2: "an int, a pair of ints", 3: "an int, 3 ints"}[d]
+                allowed += "" if self._transposed else ", 'same' or 'valid'"
+                raise ValueError(f"{name}: padding must be {allowed}, got {padding!r}")
+            padding = padding.lower()
+            if padding == "same" and self.stride != (1,) * d:
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
+        else:
+            padding = tuple_of(padding, d, "padding", name)
+        self.padding = padding
+        if padding_mode not in _PADDING_MODES or (self._transposed and padding_mode != "zeros"):
+            allowed = "'zeros'" if self._transposed else ", ".join(map(repr, _PADDING_MODES))
+            raise ValueError(f"{name}: padding_mode must be {allowed}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+        if device not in (None, "cpu"):
+            raise ValueError(f"{name}: device={device!r}; chainrule's layers live on the CPU (NumPy arrays)")
         if init not in INIT_SCHEMES:
             raise ValueError(f"{name}: unknown init {init!r}; expected one of {', '.join(INIT_SCHEMES)}")
         self.init = init
@@ -70,15 +103,47 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
 
     def _weight_shape(self):
-        raise NotImplementedError
+        if self._transposed:
+            return (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        return (self.out_channels, self.in_channels // self.groups) + self.kernel_size
 
     def reset_parameters(self, seed=None):
         """Draw new weights by ``self.init`` (PyTorch's default: U(±1/√fan_in) for weight and bias),
         from ``seed`` or else the layer's own seed."""
         initialize_(self.weight, self.bias, self.init, self.seed if seed is None else seed)
 
-    def _base_config(self):
-        return {
+    def _explicit_padding(self):
+        """``F.pad``'s widths (last axis first) for a padding_mode other than zeros."""
+        if self.padding == "valid":
+            return None
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return [w for pair in reversed(pairs) for w in pair]
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        _check_image_input(self, x, self.in_channels, self._d)
+        try:
+            return self._forward(x)
+        except ValueError as error:  # e.g. the kernel does not fit: say which layer
+            raise ValueError(f"{self!r}: {error}") from None
+
+    def _forward(self, x):
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            widths = self._explicit_padding()
+            if widths is not None:
+                from ..ops.padding import pad_last
+
+                x = pad_last(x, widths, self.padding_mode)
+            padding = 0
+        return type(self)._op(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def get_config(self):
+        config = {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
             "kernel_size": list(self.kernel_size),
@@ -91,19 +156,25 @@ class _ConvNd(Module):
             "seed": config_seed(self.seed),
             "dtype": self.dtype.name,
         }
+        if self.padding_mode != "zeros":
+            config["padding_mode"] = self.padding_mode
+        return config
 
     def extra_repr(self):
+        ones, zeros = (1,) * self._d, (0,) * self._d
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != zeros:
             text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != ones:
             text += f", dilation={self.dilation}"
-        if getattr(self, "output_padding", (0, 0)) != (0, 0):
+        if getattr(self, "output_padding", zeros) != zeros:
             text += f", output_padding={self.output_padding}"
         if self.groups != 1:
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode!r}"
         return text + ("" if self.dtype == xp.float32 else f", dtype={self.dtype.name}")
 
 
@@ -116,10 +187,12 @@ class Conv2d(_ConvNd):
     kernel_size : int or (int, int)
     stride, dilation : int or (int, int)
     padding : int, (int, int), "same" or "valid"
-        Zero padding; "same" keeps H and W (stride 1 only).
+        "same" keeps H and W (stride 1 only).
     groups : int
         Split the channels into independent groups (``groups = in_channels`` is a depthwise convolution).
     bias : bool
+    padding_mode : "zeros", "reflect", "replicate" or "circular"
+        What the padding holds.
     init : str
         Initialisation scheme (see ``chainrule.nn.init.initialize_``); "default" is PyTorch's,
         "kaiming_uniform" (He) often trains deep ReLU networks faster.
@@ -134,33 +207,29 @@ class Conv2d(_ConvNd):
     Shapes: (N, C_in, H, W) -> (N, C_out, Ho, Wo), ``Ho = (H + 2·ph - dh·(kh - 1) - 1) // sh + 1``.
     """
 
+    _op = staticmethod(conv2d)
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 init="default", seed=None, dtype="float32"):
-        if isinstance(padding, str):
-            if padding.lower() not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair of ints, 'same' or 'valid', got {padding!r}")
-            self_padding = padding.lower()
-        else:
-            self_padding = _pair(padding, "padding", "Conv2d")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init, seed, dtype)
-        if self_padding == "same" and self.stride != (1, 1):
-            raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride {self.stride}")
-        self.padding = self_padding
+                 padding_mode="zeros", init="default", seed=None, dtype="float32", device=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                         init, seed, dtype, device)
         self.reset_parameters()
 
-    def _weight_shape(self):
-        return (self.out_channels, self.in_channels // self.groups) + self.kernel_size
 
-    def forward(self, x):
-        x = as_input(x, self.dtype)
-        _check_image_input(self, x, self.in_channels)
-        try:
-            return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        except ValueError as error:  # e.g. the kernel does not fit: say which layer
-            raise ValueError(f"{self!r}: {error}") from None
+class Conv1d(Conv2d):
+    """1-D convolution over (N, C_in, L) sequences (signals, text embeddings); arguments as :class:`Conv2d`,
+    one int each. Weight (out_channels, in_channels / groups, k)."""
 
-    def get_config(self):
-        return self._base_config()
+    _d = 1
+    _op = staticmethod(conv1d)
+
+
+class Conv3d(Conv2d):
+    """3-D convolution over (N, C_in, D, H, W) volumes (video, scans); arguments as :class:`Conv2d`, three ints
+    each. Weight (out_channels, in_channels / groups, kd, kh, kw)."""
+
+    _d = 3
+    _op = staticmethod(conv3d)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -174,6 +243,8 @@ class ConvTranspose2d(_ConvNd):
         Rows/columns cut from each border of the full output.
     output_padding : int or (int, int)
         Extra rows/columns at the bottom/right (smaller than stride or dilation).
+    padding_mode : "zeros"
+        The only mode PyTorch allows here.
 
     Attributes
     ----------
@@ -182,37 +253,45 @@ class ConvTranspose2d(_ConvNd):
     Shapes: (N, C_in, H, W) -> (N, C_out, Ho, Wo), ``Ho = (H - 1)·sh - 2·ph + dh·(kh - 1) + oph + 1``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                 dilation=1, init="default", seed=None, dtype="float32"):
-        padding = _pair(padding, "padding", "ConvTranspose2d")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, init, seed, dtype)
-        self.padding = padding
-        self.output_padding = _pair(output_padding, "output_padding", "ConvTranspose2d")
+    _transposed = True
+    _op = staticmethod(conv_transpose2d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", init="default", seed=None, dtype="float32", device=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
+                         init, seed, dtype, device)
+        name = type(self).__name__
+        self.output_padding = tuple_of(output_padding, self._d, "output_padding", name)
         for extra, s, d in zip(self.output_padding, self.stride, self.dilation):
             if extra >= max(s, d):
                 raise ValueError(
-                    f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than stride {self.stride} "
+                    f"{name}: output_padding {self.output_padding} must be smaller than stride {self.stride} "
                     f"or dilation {self.dilation}"
                 )
         self.reset_parameters()
 
-    def _weight_shape(self):
-        return (self.in_channels, self.out_channels // self.groups) + self.kernel_size
-
-    def forward(self, x):
-        x = as_input(x, self.dtype)
-        _check_image_input(self, x, self.in_channels)
-        try:
-            return conv_transpose2d(
-                x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation
-            )
-        except ValueError as error:
-            raise ValueError(f"{self!r}: {error}") from None
+    def _forward(self, x):
+        return type(self)._op(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                              self.dilation)
 
     def get_config(self):
-        config = self._base_config()
+        config = super().get_config()
         config["output_padding"] = list(self.output_padding)
         return config
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """Transposed 1-D convolution over (N, C_in, L); arguments as :class:`ConvTranspose2d`, one int each."""
+
+    _d = 1
+    _op = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    """Transposed 3-D convolution over (N, C_in, D, H, W); arguments as :class:`ConvTranspose2d`, three ints each."""
+
+    _d = 3
+    _op = staticmethod(conv_transpose3d)
 
 
 class BatchNorm2d(_BatchNorm):

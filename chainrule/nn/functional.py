@@ -20,12 +20,14 @@ import warnings
 from ..backend import xp
 from ..ops import activation as _act
 from ..ops import conv as _conv
+from ..ops import conv_nd as _conv_nd
 from ..ops import ctc as _ctc
 from ..ops import distance as _distance
 from ..ops import loss as _loss
 from ..ops import padding as _padding
 from ..ops.loss import legacy_reduction as _legacy_reduction
 from ..ops import pooling as _pooling
+from ..ops import resample as _resample
 from ..ops.dropout import dropout as _dropout
 from ..ops.elementwise import cast as _cast
 from ..ops.elementwise import mul as _mul
@@ -48,8 +50,14 @@ __all__ = [
     "triplet_margin_loss", "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
     "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss",
     # layers
-    "linear", "dropout", "dropout2d", "embedding", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
-    "adaptive_avg_pool2d", "batch_norm", "layer_norm",
+    "linear", "dropout", "dropout2d", "embedding", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+    "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
+    "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "batch_norm",
+    "layer_norm",
+    # resampling
+    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
+    "unfold", "fold",
     # tensors and distances
     "pad", "normalize", "cosine_similarity", "pairwise_distance", "one_hot",
 ]
@@ -374,9 +382,24 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return _embedding(input, weight, padding_idx)
 
 
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of an (N, C, L) batch with weight (C_out, C_in/groups, k)."""
+    return _conv_nd.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of an (N, C, H, W) batch with weight (C_out, C_in/groups, kh, kw)."""
     return _conv.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D cross-correlation of an (N, C, D, H, W) batch with weight (C_out, C_in/groups, kd, kh, kw)."""
+    return _conv_nd.conv3d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution, weight (C_in, C_out/groups, k)."""
+    return _conv_nd.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -384,23 +407,86 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return _conv.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution, weight (C_in, C_out/groups, kd, kh, kw)."""
+    return _conv_nd.conv_transpose3d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of an (N, C, L) batch; ``(values, indices)`` with ``return_indices``."""
+    return _pooling.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Maximum over kernel_size windows of an (N, C, H, W) batch."""
-    _unsupported("max_pool2d", dilation=(dilation, 1), ceil_mode=(ceil_mode, False),
-                 return_indices=(return_indices, False))
-    return _pooling.max_pool2d(input, kernel_size, stride, padding)
+    """Maximum over kernel_size windows of an (N, C, H, W) batch; ``(values, indices)`` with ``return_indices``."""
+    return _pooling.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over windows of an (N, C, D, H, W) batch; ``(values, indices)`` with ``return_indices``."""
+    return _pooling.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows of an (N, C, L) batch."""
+    return _pooling.avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over kernel_size windows of an (N, C, H, W) batch."""
-    _unsupported("avg_pool2d", ceil_mode=(ceil_mode, False), divisor_override=(divisor_override, None))
-    return _pooling.avg_pool2d(input, kernel_size, stride, padding, count_include_pad)
+    return _pooling.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over windows of an (N, C, D, H, W) batch."""
+    return _pooling.avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The values of a max_pool1d back at the positions its indices name, zeros elsewhere."""
+    return _pooling.max_unpool1d(input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The values of a max_pool2d back at the positions its indices name, zeros elsewhere."""
+    return _pooling.max_unpool2d(input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The values of a max_pool3d back at the positions its indices name, zeros elsewhere."""
+    return _pooling.max_unpool3d(input, indices, kernel_size, stride, padding, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of an (N, C, L) batch to a fixed output_size."""
+    return _pooling.adaptive_max_pool1d(input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of an (N, C, H, W) batch to a fixed output_size."""
+    return _pooling.adaptive_max_pool2d(input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling of an (N, C, D, H, W) batch to a fixed output_size."""
+    return _pooling.adaptive_max_pool3d(input, output_size, return_indices)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Mean pooling of an (N, C, L) batch to a fixed output_size."""
+    return _pooling.adaptive_avg_pool1d(input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Mean pooling of an (N, C, H, W) batch to a fixed output_size."""
     return _pooling.adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Mean pooling of an (N, C, D, H, W) batch to a fixed output_size."""
+    return _pooling.adaptive_avg_pool3d(input, output_size)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -411,6 +497,48 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalisation over the last ``len(normalized_shape)`` axes."""
     return _layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+# ------------------------------------------------------------------ resampling
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize (N, C, *spatial) maps: nearest, nearest-exact, linear, bilinear, bicubic, trilinear or area."""
+    return _resample.interpolate(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's deprecated name for :func:`interpolate`."""
+    return _resample.interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """PyTorch's deprecated ``interpolate(mode="nearest")``."""
+    return _resample.interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """PyTorch's deprecated ``interpolate(mode="bilinear", align_corners=True)``."""
+    return _resample.interpolate(input, size, scale_factor, "bilinear", align_corners=True)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(N, C·r², H, W) -> (N, C, H·r, W·r)."""
+    return _resample.pixel_shuffle(input, upscale_factor)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(N, C, H·r, W·r) -> (N, C·r², H, W)."""
+    return _resample.pixel_unshuffle(input, downscale_factor)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of an (N, C, H, W) batch as columns (N, C·kh·kw, L)."""
+    return _resample.unfold(input, kernel_size, dilation, padding, stride)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Columns (N, C·kh·kw, L) summed back into (N, C, H, W) images (the adjoint of unfold)."""
+    return _resample.fold(input, output_size, kernel_size, dilation, padding, stride)
 
 
 # ------------------------------------------------------------------ tensors and distances

@@ -80,13 +80,14 @@ def _size(arguments, name, where):
     return int(value)
 
 
-def _pair(arguments, name, where):
+def _ints(arguments, name, d, where):
+    """An int or ``d`` ints, each in [1, 2**40], as a d-tuple (a kernel size)."""
     value = arguments[name]
-    values = value if isinstance(value, (list, tuple)) and len(value) == 2 else [value]
+    values = value if isinstance(value, (list, tuple)) and len(value) == d else [value] * d
     for n in values:
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= MAX_SIZE:
-            raise ValueError(f"{where}: {name} must be an int or a pair of ints in [1, 2**40], got {_short(value)}")
-    return (int(values[0]), int(values[-1]))
+            raise ValueError(f"{where}: {name} must be an int or {d} ints in [1, 2**40], got {_short(value)}")
+    return tuple(int(n) for n in values)
 
 
 def _float_tag(arguments, where):
@@ -127,14 +128,12 @@ def _prelu(cls, a, where):
 
 
 def _conv(cls, a, where):
-    from .conv import ConvTranspose2d
-
     tag, n_in, n_out = _float_tag(a, where), _size(a, "in_channels", where), _size(a, "out_channels", where)
-    groups, kernel = _size(a, "groups", where), _pair(a, "kernel_size", where)
+    groups, kernel = _size(a, "groups", where), _ints(a, "kernel_size", cls._d, where)
     if n_in % groups or n_out % groups:
         raise ValueError(f"{where}: in_channels ({n_in}) and out_channels ({n_out}) must be divisible by "
                          f"groups ({groups})")
-    weight = (n_in, n_out // groups) if cls is ConvTranspose2d else (n_out, n_in // groups)
+    weight = (n_in, n_out // groups) if cls._transposed else (n_out, n_in // groups)
     return {"weight": (weight + kernel, tag), **({"bias": ((n_out,), tag)} if a["bias"] else {})}
 
 
@@ -219,7 +218,7 @@ def _rules():
         stateless = [
             activation.ReLU, activation.LeakyReLU, activation.ELU, activation.GELU, activation.Sigmoid,
             activation.Tanh, activation.Softplus, activation.Softmax, activation.LogSoftmax, dropout.Dropout,
-            pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d, pooling.GlobalAvgPool2d,
+            *(getattr(pooling, name) for name in pooling.__all__),
             activation.ReLU6, activation.Hardtanh, activation.Hardswish, activation.Hardsigmoid, activation.SELU,
             activation.CELU, activation.SiLU, activation.Mish, activation.Softsign, activation.LogSigmoid,
             activation.Tanhshrink, activation.Softshrink, activation.Hardshrink, activation.Threshold,
@@ -234,7 +233,9 @@ def _rules():
             linear.Identity: _stateless, linear.Flatten: _stateless, conv.Dropout2d: _stateless,
             loss.MSELoss: _stateless, loss.L1Loss: _stateless, loss.HuberLoss: _stateless,
             loss.CrossEntropyLoss: _loss_weights, loss.BCEWithLogitsLoss: _loss_weights,
-            activation.PReLU: _prelu, linear.Linear: _linear, conv.Conv2d: _conv, conv.ConvTranspose2d: _conv,
+            activation.PReLU: _prelu, linear.Linear: _linear,
+            **{getattr(conv, name): _conv for name in ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d",
+                                                       "ConvTranspose2d", "ConvTranspose3d")},
             normalization.BatchNorm1d: _batch_norm, conv.BatchNorm2d: _batch_norm,
             normalization.LayerNorm: _layer_norm, embedding.Embedding: _embedding,
             recurrent.RNNBase: _recurrent, recurrent.RNN: _recurrent, recurrent.LSTM: _recurrent,

@@ -268,3 +268,85 @@ def test_bad_input_names_the_layer_and_shapes(layer, shape, message):
 def test_bad_arguments(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()
+
+
+# ------------------------------------------------- 1-D and 3-D, padding modes, the other pools
+CONV_LAYERS = [
+    ("Conv1d", dict(kernel_size=3, stride=2, padding=1), (2, 4, 11)),
+    ("Conv1d", dict(kernel_size=4, padding="same", dilation=2, groups=2, padding_mode="reflect"), (2, 4, 10)),
+    ("Conv1d", dict(kernel_size=3, padding=2, padding_mode="circular", bias=False), (2, 4, 7)),
+    ("Conv2d", dict(kernel_size=3, padding=(2, 1), padding_mode="replicate"), (2, 4, 7, 6)),
+    ("Conv2d", dict(kernel_size=(2, 3), padding="same", padding_mode="reflect"), (2, 4, 6, 7)),
+    ("Conv3d", dict(kernel_size=(2, 3, 2), stride=(1, 2, 1), padding=1), (2, 4, 4, 6, 5)),
+    ("Conv3d", dict(kernel_size=3, padding=1, padding_mode="circular", groups=2), (1, 4, 4, 5, 4)),
+    ("ConvTranspose1d", dict(kernel_size=3, stride=2, padding=1, output_padding=1), (2, 4, 6)),
+    ("ConvTranspose3d", dict(kernel_size=(2, 3, 2), stride=2, padding=(0, 1, 0), groups=2), (1, 4, 3, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,shape", CONV_LAYERS, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONV_LAYERS)])
+def test_nd_conv_layers_and_padding_modes_match_torch(torch, rng, name, kwargs, shape):
+    ours = getattr(nn, name)(4, 6, seed=0, **kwargs)
+    theirs = getattr(torch.nn, name)(4, 6, **kwargs)
+    _copy_to_torch(torch, ours, theirs)
+    _compare_module(torch, ours, theirs, rng.standard_normal(shape).astype(np.float32))
+    rebuilt = nn.build_module(json.loads(json.dumps(nn.module_to_config(ours))))
+    assert repr(rebuilt) == repr(ours) and rebuilt.weight.shape == ours.weight.shape
+
+
+POOL_LAYERS = [
+    ("MaxPool1d", dict(kernel_size=3, stride=2, ceil_mode=True), (2, 3, 10)),
+    ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True), (2, 3, 9, 8)),
+    ("MaxPool3d", dict(kernel_size=2, stride=(1, 2, 2)), (1, 2, 4, 5, 6)),
+    ("AvgPool1d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), (2, 3, 10)),
+    ("AvgPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, divisor_override=4), (2, 3, 7, 8)),
+    ("AvgPool3d", dict(kernel_size=2, padding=1, count_include_pad=False), (1, 2, 4, 5, 6)),
+    ("AdaptiveMaxPool1d", dict(output_size=4), (2, 3, 10)),
+    ("AdaptiveMaxPool2d", dict(output_size=(3, None)), (2, 3, 7, 6)),
+    ("AdaptiveMaxPool3d", dict(output_size=2), (1, 2, 4, 5, 6)),
+    ("AdaptiveAvgPool1d", dict(output_size=4), (2, 3, 10)),
+    ("AdaptiveAvgPool3d", dict(output_size=(2, 3, 4)), (1, 2, 4, 5, 6)),
+    ("Upsample", dict(scale_factor=2, mode="bilinear"), (2, 3, 4, 5)),
+    ("UpsamplingNearest2d", dict(size=(6, 7)), (2, 3, 4, 5)),
+    ("UpsamplingBilinear2d", dict(scale_factor=2), (2, 3, 4, 5)),
+    ("PixelShuffle", dict(upscale_factor=2), (2, 8, 3, 4)),
+    ("PixelUnshuffle", dict(downscale_factor=2), (2, 2, 4, 6)),
+    ("Unfold", dict(kernel_size=(2, 3), padding=1, stride=2), (2, 3, 6, 7)),
+    ("Fold", dict(output_size=(5, 6), kernel_size=2, stride=1), (2, 12, 20)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,shape", POOL_LAYERS, ids=[f"{c[0]}-{i}" for i, c in enumerate(POOL_LAYERS)])
+def test_parameter_free_layers_match_torch_and_round_trip(torch, rng, name, kwargs, shape):
+    import warnings
+
+    ours = getattr(nn, name)(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation note on the Upsampling*2d classes
+        theirs = getattr(torch.nn, name)(**kwargs)
+    _compare_module(torch, ours, theirs, rng.standard_normal(shape).astype(np.float32))
+    rebuilt = nn.build_module(json.loads(json.dumps(nn.module_to_config(ours))))
+    assert repr(rebuilt) == repr(ours)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_max_pool_indices_feed_max_unpool(torch, rng, d):
+    shape = {1: (2, 3, 8), 2: (2, 3, 7, 8), 3: (1, 2, 4, 6, 4)}[d]
+    x = rng.standard_normal(shape)
+    pooled, indices = getattr(nn, f"MaxPool{d}d")(2, return_indices=True)(x)
+    t_pooled, t_indices = getattr(torch.nn, f"MaxPool{d}d")(2, return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    restored = getattr(nn, f"MaxUnpool{d}d")(2)(pooled, indices, output_size=shape)
+    expected = getattr(torch.nn, f"MaxUnpool{d}d")(2)(t_pooled, t_indices, output_size=shape)
+    np.testing.assert_array_equal(restored.numpy(), expected.numpy())
+
+
+def test_nd_layer_errors_name_the_layer():
+    with pytest.raises(ValueError, match=r"Conv1d\(2, 3, .*\): expected input of shape \(N, 2, L\), got \(2, 5\)"):
+        nn.Conv1d(2, 3, 3)(np.zeros((2, 5), dtype=np.float32))
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros'"):
+        nn.ConvTranspose1d(2, 3, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros', 'reflect'"):
+        nn.Conv3d(2, 3, 3, padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"MaxPool3d.*expected input of shape \(N, C, D, H, W\)"):
+        nn.MaxPool3d(2)(np.zeros((1, 2, 3, 3)))

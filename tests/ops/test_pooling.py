@@ -81,14 +81,14 @@ def test_max_pool2d_after_conv_layout(rng, torch, compare_torch):
 @pytest.mark.parametrize("shape,kernel,stride,padding", POOL_CASES, ids=POOL_IDS)
 def test_avg_pool2d_gradcheck(shape, kernel, stride, padding, count_include_pad, rng):
     x = rng.standard_normal(shape)
-    assert cr.gradcheck(lambda t: avg_pool2d(t, kernel, stride, padding, count_include_pad), [x])
+    assert cr.gradcheck(lambda t: avg_pool2d(t, kernel, stride, padding, count_include_pad=count_include_pad), [x])
 
 
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @pytest.mark.parametrize("shape,kernel,stride,padding", POOL_CASES, ids=POOL_IDS)
 def test_avg_pool2d_matches_torch(shape, kernel, stride, padding, count_include_pad, rng, torch, compare_torch):
     compare_torch(
-        lambda t: avg_pool2d(t, kernel, stride, padding, count_include_pad),
+        lambda t: avg_pool2d(t, kernel, stride, padding, count_include_pad=count_include_pad),
         lambda t: torch.nn.functional.avg_pool2d(t, kernel, stride, padding, count_include_pad=count_include_pad),
         rng.standard_normal(shape),
     )
@@ -118,7 +118,7 @@ def test_global_avg_pool2d(rng, torch, compare_torch):
 
 def test_pooling_keeps_float32(rng):
     x = cr.Tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
-    for fn in (lambda t: max_pool2d(t, 2), lambda t: avg_pool2d(t, 3, 2, 1, False),
+    for fn in (lambda t: max_pool2d(t, 2), lambda t: avg_pool2d(t, 3, 2, 1, count_include_pad=False),
                lambda t: adaptive_avg_pool2d(t, 4), global_avg_pool2d):
         x.grad = None
         out = fn(x)
