@@ -34,7 +34,7 @@ def test_first_gradient_is_a_copy():
     # accumulation (in place) cannot write into an array that someone else holds
     x = cr.Tensor(np.ones(3), requires_grad=True)
     x.sum().backward()
-    assert x.grad.flags.writeable and x.grad.flags.owndata
+    assert x._grad.flags.writeable and x._grad.flags.owndata
     x.sum().backward()
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
 
@@ -281,7 +281,7 @@ def test_repr_is_readable():
 
 def test_accessors():
     x = cr.Tensor(np.arange(6.0).reshape(2, 3))
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.numel() == 6 and len(x) == 2
+    assert x.shape == (2, 3) and x.ndim == 2 and x.size() == (2, 3) and x.numel() == 6 and len(x) == 2
     assert isinstance(x.numpy(), np.ndarray) and np.asarray(x).shape == (2, 3)
     assert cr.Tensor([[5.0]]).item() == 5.0
     with pytest.raises(ValueError, match=r"item\(\) needs a single-element tensor, got shape \(2, 3\)"):

@@ -5,19 +5,46 @@ reduced to the input's shape by ``unbroadcast``. The comment above each backward
 gives the local derivative the chain rule multiplies ``g`` by.
 """
 
-from ..backend import xp
+from ..backend import DEFAULT_DTYPE, xp
 from ..tensor import Tensor, as_tensor, constant, lift, result
 from .broadcast import unbroadcast
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
 
 def _pair(a, b, op):
-    """Both operands as tensors of a common kind; Python numbers take the tensor's dtype."""
+    """Both operands as tensors of one dtype, promoted as PyTorch does (see ``result_dtype``)."""
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             a = Tensor(a)
         else:
             a = lift(a, b)
-    return a, lift(b, a)
+    b = lift(b, a)
+    if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+        dtype = result_dtype(a, b)
+        a, b = _to(a, dtype), _to(b, dtype)
+    return a, b
+
+
+def result_dtype(a, b):
+    """The dtype of an element-wise op on tensors ``a`` and ``b``, by PyTorch's promotion rules.
+
+    Between categories (bool < integer < floating) the higher one's dtype wins (int64 + float32 is
+    float32, where NumPy gives float64); within one category a 0-d tensor does not raise a dimensioned
+    one's dtype (float32 + 0-d float64 is float32), otherwise NumPy's promotion applies.
+    (Python numbers were already given their dtype by ``lift``.)
+    """
+    da, db = a.data.dtype, b.data.dtype
+    ca, cb = _CATEGORY.get(da.kind, 3), _CATEGORY.get(db.kind, 3)
+    if ca != cb:
+        return da if ca > cb else db
+    if (a.data.ndim == 0) != (b.data.ndim == 0):
+        return db if a.data.ndim == 0 else da
+    return xp.promote_types(da, db)
+
+
+def _to(a, dtype):
+    return a if a.data.dtype == dtype else cast(a, dtype)
 
 
 def _broadcast_error(op, a, b):
@@ -73,8 +100,10 @@ def mul(a, b):
 
 
 def div(a, b):
-    """``a / b``."""
+    """``a / b`` (true division: integer operands give the default float dtype, as in PyTorch)."""
     a, b = _pair(a, b, "div")
+    if a.data.dtype.kind != "f":
+        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
     try:
         out = a.data / b.data
     except ValueError:

@@ -51,7 +51,7 @@ def _reshaped(a, shape, op):
         out = a.data.reshape(shape)
     except ValueError as error:
         raise ValueError(
-            f"{op}: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into shape {shape}: {error}"
+            f"{op}: cannot reshape a tensor of shape {a.shape} ({a.data.size} elements) into shape {shape}: {error}"
         ) from None
 
     # reshaping only relabels positions: d out/da is the identity, so the gradient takes a's shape back
