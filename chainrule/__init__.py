@@ -49,5 +49,9 @@ from .tensor import Tensor
 from .train import History, NonFiniteError, fit, predict
 from .train import evaluate as evaluate_model
 from .creation import *  # noqa: F401,F403
+from . import autograd
+from .autograd import grad, inference_mode, set_grad_enabled
+from .dtypes import *  # noqa: F401,F403  (float32, int64, bool, ... as in PyTorch)
+from .tensor import Size
 
 __version__ = "0.1.0"

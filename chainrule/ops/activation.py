@@ -14,6 +14,7 @@ import math
 
 from ..backend import xp
 from ..tensor import as_tensor, result
+from ..tensor import constant as _constant
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
 
@@ -54,7 +55,10 @@ def relu(x):
     def backward(g):
         return (g * (x.data > 0).astype(g.dtype),)
 
-    return result(out, (x,), backward, "relu")
+    def double(g):  # the mask is piecewise constant: no gradient of its own
+        return (g * _constant((x.data > 0).astype(g.dtype)),)
+
+    return result(out, (x,), backward, "relu", double)
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -68,7 +72,10 @@ def leaky_relu(x, negative_slope=0.01):
     def backward(g):
         return (xp.where(positive, g, g * negative_slope),)
 
-    return result(out, (x,), backward, "leaky_relu")
+    def double(g):  # the slope mask is piecewise constant
+        return (g * _constant(xp.where(positive, 1.0, negative_slope).astype(g.dtype)),)
+
+    return result(out, (x,), backward, "leaky_relu", double)
 
 
 def elu(x, alpha=1.0):
@@ -97,7 +104,11 @@ def sigmoid(x):
     def backward(g):
         return (g * out * complement,)
 
-    return result(out, (x,), backward, "sigmoid")
+    def double(g):  # σ recomputed as a graph node, so its own derivative is followed
+        s = sigmoid(x)
+        return (g * s * (1 - s),)
+
+    return result(out, (x,), backward, "sigmoid", double)
 
 
 def _sigmoid_pair(x):
@@ -118,7 +129,11 @@ def tanh(x):
     def backward(g):
         return (g * (1 - out * out),)
 
-    return result(out, (x,), backward, "tanh")
+    def double(g):
+        t = tanh(x)
+        return (g * (1 - t * t),)
+
+    return result(out, (x,), backward, "tanh", double)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -137,7 +152,12 @@ def softplus(x, beta=1.0, threshold=20.0):
     def backward(g):
         return (xp.where(linear, g, g * _sigmoid_pair(bx)[0]),)
 
-    return result(out, (x,), backward, "softplus")
+    def double(g):
+        from .elementwise import where
+
+        return (where(_constant(linear), g, g * sigmoid(x * beta)),)
+
+    return result(out, (x,), backward, "softplus", double)
 
 
 # ----------------------------------------------------------------------------- GELU
@@ -287,7 +307,13 @@ def softmax(x, axis=-1):
     def backward(g):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
-    return result(out, (x,), backward, "softmax")
+    def double(g):
+        from .reduce import sum as total
+
+        s = softmax(x, axis)
+        return (s * (g - total(g * s, axis, True)),)
+
+    return result(out, (x,), backward, "softmax", double)
 
 
 def log_softmax(x, axis=-1):
@@ -301,4 +327,9 @@ def log_softmax(x, axis=-1):
     def backward(g):
         return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
 
-    return result(out, (x,), backward, "log_softmax")
+    def double(g):
+        from .reduce import sum as total
+
+        return (g - softmax(x, axis) * total(g, axis, True),)
+
+    return result(out, (x,), backward, "log_softmax", double)

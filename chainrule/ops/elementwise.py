@@ -63,7 +63,8 @@ def add(a, b):
     def backward(g):
         return unbroadcast(g, a.data.shape), unbroadcast(g, b.data.shape)
 
-    return result(out, (a, b), backward, "add")
+    # (unbroadcast and the rule work on Tensors alike: the rule is its own differentiable version)
+    return result(out, (a, b), backward, "add", backward)
 
 
 def sub(a, b):
@@ -78,7 +79,7 @@ def sub(a, b):
     def backward(g):
         return unbroadcast(g, a.data.shape), unbroadcast(-g, b.data.shape)
 
-    return result(out, (a, b), backward, "sub")
+    return result(out, (a, b), backward, "sub", backward)
 
 
 def mul(a, b):
@@ -96,7 +97,13 @@ def mul(a, b):
             unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return result(out, (a, b), backward, "mul")
+    def double(g):  # the same rule on Tensors
+        return (
+            unbroadcast(g * b, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * a, b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "mul", double)
 
 
 def div(a, b):
@@ -116,7 +123,13 @@ def div(a, b):
             unbroadcast(-g * out / b.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return result(out, (a, b), backward, "div")
+    def double(g):  # the same rule on Tensors
+        return (
+            unbroadcast(g / b, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-g * a / (b * b), b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "div", double)
 
 
 def neg(a):
@@ -127,7 +140,7 @@ def neg(a):
     def backward(g):
         return (-g,)
 
-    return result(-a.data, (a,), backward, "neg")
+    return result(-a.data, (a,), backward, "neg", backward)
 
 
 def pow(a, b):
@@ -149,7 +162,12 @@ def pow(a, b):
             gb = unbroadcast(g * out * log_a, b.data.shape)
         return ga, gb
 
-    return result(out, (a, b), backward, "pow")
+    def double(g):  # d(a^b)/da = b·a^(b-1) on Tensors (a constant exponent only)
+        if b.requires_grad:
+            raise RuntimeError("double backward is not implemented for 'pow' with a tensor exponent that requires grad")
+        return unbroadcast(g * b * a ** (b - 1), a.data.shape), None
+
+    return result(out, (a, b), backward, "pow", double)
 
 
 def exp(a):
@@ -161,7 +179,10 @@ def exp(a):
     def backward(g):
         return (g * out,)
 
-    return result(out, (a,), backward, "exp")
+    def double(g):
+        return (g * exp(a),)
+
+    return result(out, (a,), backward, "exp", double)
 
 
 def log(a):
@@ -173,7 +194,10 @@ def log(a):
     def backward(g):
         return (g / a.data,)
 
-    return result(out, (a,), backward, "log")
+    def double(g):
+        return (g / a,)
+
+    return result(out, (a,), backward, "log", double)
 
 
 def sqrt(a):
@@ -185,7 +209,10 @@ def sqrt(a):
     def backward(g):
         return (g / (2 * out),)
 
-    return result(out, (a,), backward, "sqrt")
+    def double(g):
+        return (g / (2 * sqrt(a)),)
+
+    return result(out, (a,), backward, "sqrt", double)
 
 
 def abs(a):
@@ -197,7 +224,10 @@ def abs(a):
     def backward(g):
         return (g * xp.sign(a.data),)
 
-    return result(out, (a,), backward, "abs")
+    def double(g):  # sign(a) is piecewise constant: no gradient of its own
+        return (g * constant(xp.sign(a.data)),)
+
+    return result(out, (a,), backward, "abs", double)
 
 
 def clip(a, min=None, max=None):
@@ -214,7 +244,10 @@ def clip(a, min=None, max=None):
             inside &= a.data <= max
         return (g * inside,)
 
-    return result(out, (a,), backward, "clip")
+    def double(g):
+        return (g * constant(backward(xp.ones_like(a.data))[0]),)  # the mask is constant
+
+    return result(out, (a,), backward, "clip", double)
 
 
 def maximum(a, b):
@@ -240,7 +273,12 @@ def _select_extreme(a, b, op):
         share_a = xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype)
         return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * (1 - share_a), b.data.shape)
 
-    return result(out, (a, b), backward, op)
+    def double(g):  # the shares are piecewise constant
+        a_wins = (a.data > b.data) if op == "maximum" else (a.data < b.data)
+        share_a = constant(xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype))
+        return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * (1 - share_a), b.data.shape)
+
+    return result(out, (a, b), backward, op, double)
 
 
 def where(condition, a, b):
@@ -258,7 +296,10 @@ def where(condition, a, b):
     def backward(g):
         return unbroadcast(xp.where(cond, g, 0), a.data.shape), unbroadcast(xp.where(cond, 0, g), b.data.shape)
 
-    return result(out, (a, b), backward, "where")
+    def double(g):
+        return unbroadcast(where(cond, g, 0), a.data.shape), unbroadcast(where(cond, 0, g), b.data.shape)
+
+    return result(out, (a, b), backward, "where", double)
 
 
 def cast(a, dtype):
@@ -272,7 +313,10 @@ def cast(a, dtype):
     def backward(g):
         return (g.astype(source, copy=False),)
 
-    return result(out, (a,), backward, "cast")
+    def double(g):
+        return (cast(g, source),)
+
+    return result(out, (a,), backward, "cast", double)
 
 
 # ---------------------------------------------------------------- comparisons

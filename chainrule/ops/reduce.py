@@ -52,7 +52,12 @@ def sum(a, axis=None, keepdims=False):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, a.shape, axes, keepdims), a.shape),)
 
-    return result(xp.asarray(out), (a,), backward, "sum")
+    def double(g):  # the same rule on Tensors (expand: broadcast_to, differentiably)
+        from .shape import expand
+
+        return (expand(_expand_back(g, a.shape, axes, keepdims), a.shape),)
+
+    return result(xp.asarray(out), (a,), backward, "sum", double)
 
 
 def mean(a, axis=None, keepdims=False):
@@ -66,8 +71,13 @@ def mean(a, axis=None, keepdims=False):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, a.shape, axes, keepdims) / count, a.shape),)
 
+    def double(g):  # the same rule on Tensors
+        from .shape import expand
+
+        return (expand(_expand_back(g, a.shape, axes, keepdims) / count, a.shape),)
+
     # (integer tensors give a floating mean, as in NumPy, rather than a truncated one)
-    return result(xp.asarray(out), (a,), backward, "mean")
+    return result(xp.asarray(out), (a,), backward, "mean", double)
 
 
 def var(a, axis=None, keepdims=False, ddof=0):

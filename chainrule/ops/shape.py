@@ -58,7 +58,7 @@ def _reshaped(a, shape, op):
     def backward(g):
         return (g.reshape(a.shape),)
 
-    return result(out, (a,), backward, op)
+    return result(out, (a,), backward, op, backward)  # (the rule works on Tensors too)
 
 
 def _tensor_list(tensors, op):
@@ -150,7 +150,10 @@ def _permute(a, axes, op):
     def backward(g):
         return (g.transpose(inverse),)
 
-    return result(out, (a,), backward, op)
+    def double(g):
+        return (_permute(g, inverse, op),)
+
+    return result(out, (a,), backward, op, double)
 
 
 # ------------------------------------------------------------ broadcasting
@@ -182,7 +185,7 @@ def expand(a, shape):
     def backward(g):
         return (unbroadcast(g, a.shape),)
 
-    return result(out, (a,), backward, "expand")
+    return result(out, (a,), backward, "expand", backward)  # (the rule works on Tensors too)
 
 
 # ------------------------------------------------------ joining and splitting
