@@ -36,7 +36,28 @@ def getitem(a, index):
             grad[index] = g
         return (grad,)
 
-    return result(out, (a,), backward, "getitem")
+    def double(g):  # the scatter as a recorded op (its own derivative gathers at ``index`` again)
+        return (_scatter(g, a.shape, index, gathers),)
+
+    return result(out, (a,), backward, "getitem", double)
+
+
+def _scatter(g, shape, index, gathers):
+    """Zeros of ``shape`` with the Tensor ``g`` written (added, when ``gathers``) at ``index``: getitem's backward."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    if gathers:
+        xp.add.at(out, index, g.data)
+    else:
+        out[index] = g.data
+
+    # d scatter(g)/dg reads back the positions written: the gradient is gg[index]
+    def backward(gg):
+        return (gg[index],)
+
+    def double(gg):
+        return (getitem(gg, index),)
+
+    return result(out, (g,), backward, "scatter", double)
 
 
 def _normalize_index(index):

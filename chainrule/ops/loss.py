@@ -102,7 +102,13 @@ def mse_loss(pred, target, reduction="mean"):
     def backward(g):
         return _regression_grads(2 * diff * _upstream(g, reduction, diff.size), pred, target)
 
-    return result(out, (pred, target), backward, "mse_loss")
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast
+
+        gp = 2 * (pred - cast(target, pred.dtype)) * _upstream(g, reduction, diff.size)
+        return gp if pred.requires_grad else None, cast(-gp, target.dtype) if target.requires_grad else None
+
+    return result(out, (pred, target), backward, "mse_loss", double)
 
 
 def l1_loss(pred, target, reduction="mean"):

@@ -1,0 +1,228 @@
+"""chainrule.autograd: grad(), create_graph (second derivatives), hooks, retain_grad, anomaly mode, grad modes."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import Tensor
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+
+
+def _pair(array):
+    """The same float64 values as a chainrule leaf and a torch leaf, both requiring grad."""
+    return Tensor(array.copy(), requires_grad=True), torch.tensor(array.copy(), requires_grad=True)
+
+
+def _close(ours, theirs, tol=1e-7):
+    np.testing.assert_allclose(np.asarray(ours), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+def _close_or_unreached(ours, theirs, shape):
+    """Gradients where the function does not depend on the tensor: None here, None or zeros in torch."""
+    ours = np.zeros(shape) if ours is None else np.asarray(ours)
+    theirs = np.zeros(shape) if theirs is None else theirs.numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-7)
+
+
+# --------------------------------------------------------------------------------- grad()
+def test_grad_returns_tensors_and_leaves_dot_grad_alone():
+    x, tx = _pair(RNG.standard_normal((3, 4)))
+    upstream = RNG.standard_normal((3, 4))
+    (g,) = cr.grad(cr.tanh(x) * x, x, grad_outputs=Tensor(upstream))
+    (tg,) = torch.autograd.grad(torch.tanh(tx) * tx, tx, grad_outputs=torch.tensor(upstream))
+    assert isinstance(g, Tensor) and not g.requires_grad
+    assert x.grad is None
+    _close(g, tg)
+    assert cr.autograd.grad is cr.grad
+
+
+def test_grad_of_an_intermediate_and_several_outputs():
+    x, tx = _pair(RNG.standard_normal(5))
+    h, th = x * 2.0, tx * 2.0
+    outs = [(h * h).sum(), h.exp().sum()]
+    touts = [(th * th).sum(), th.exp().sum()]
+    ours = cr.grad(outs, [h, x])
+    theirs = torch.autograd.grad(touts, [th, tx])
+    for a, b in zip(ours, theirs):
+        _close(a, b)
+
+
+def test_grad_unused_input():
+    x, y = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        cr.grad((x * 2).sum(), [x, y])
+    assert cr.grad((x * 2).sum(), [x, y], allow_unused=True)[1] is None
+    np.testing.assert_array_equal(cr.grad((x * 2).sum(), [x, y], materialize_grads=True)[1], [0.0, 0.0])
+
+
+def test_grad_of_a_non_scalar_needs_grad_outputs():
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="single-element"):
+        cr.grad(x * 2, x)
+
+
+# ---------------------------------------------------------------- second derivatives
+def _mlp(lib, x, params, act):
+    w1, b1, w2, b2 = params
+    if lib == "torch":
+        return act(x @ w1.T + b1) @ w2.T + b2
+    return cr.linear(act(cr.linear(x, w1, b1)), w2, b2)
+
+
+def test_gradient_penalty_matches_torch():
+    # WGAN-GP: ((|d D(x)/dx|₂ - 1)²).mean(), backpropagated to D's parameters
+    arrays = [RNG.standard_normal(s) for s in [(6, 3), (6,), (1, 6), (1,)]]
+    ours, theirs = zip(*(_pair(a) for a in arrays))
+    x, tx = _pair(RNG.standard_normal((4, 3)))
+    (g,) = cr.grad(_mlp("cr", x, ours, lambda z: cr.leaky_relu(z, 0.2)).sum(), x, create_graph=True)
+    assert g.requires_grad
+    gp = ((((g * g).sum(1)).sqrt() - 1) ** 2).mean()
+    gp.backward()
+    (tg,) = torch.autograd.grad(
+        _mlp("torch", tx, theirs, lambda z: torch.nn.functional.leaky_relu(z, 0.2)).sum(), tx, create_graph=True
+    )
+    tgp = ((tg.norm(2, dim=1) - 1) ** 2).mean()
+    tgp.backward()
+    _close(gp, tgp)
+    assert ours[0].grad is not None and np.abs(np.asarray(ours[0].grad)).max() > 0
+    for p, tp in [*zip(ours, theirs), (x, tx)]:
+        _close_or_unreached(p.grad, tp.grad, p.shape)
+
+
+def test_hessian_vector_product_of_a_tanh_mlp():
+    arrays = [RNG.standard_normal((5, 3)), RNG.standard_normal((2, 5))]
+    vectors = [RNG.standard_normal(a.shape) for a in arrays]
+    x = RNG.standard_normal((4, 3))
+    ours, theirs = zip(*(_pair(a) for a in arrays))
+    loss = ((cr.tanh(Tensor(x) @ ours[0].T) @ ours[1].T) ** 2).mean()
+    tloss = ((torch.tanh(torch.tensor(x) @ theirs[0].T) @ theirs[1].T) ** 2).mean()
+    grads = cr.grad(loss, list(ours), create_graph=True)
+    tgrads = torch.autograd.grad(tloss, list(theirs), create_graph=True)
+    dot = sum((g * Tensor(v)).sum() for g, v in zip(grads, vectors))
+    tdot = sum((g * torch.tensor(v)).sum() for g, v in zip(tgrads, vectors))
+    for a, b in zip(cr.grad(dot, list(ours)), torch.autograd.grad(tdot, list(theirs))):
+        _close(a, b)
+
+
+UNARY = [
+    ("exp", lambda m, x: m.exp(x)),
+    ("log", lambda m, x: m.log(x * x + 1)),
+    ("sqrt", lambda m, x: m.sqrt(x * x + 1)),
+    ("abs", lambda m, x: m.abs(x) * x),
+    ("sigmoid", lambda m, x: m.sigmoid(x)),
+    ("tanh", lambda m, x: m.tanh(x)),
+    ("softplus", lambda m, x: (cr.softplus(x, beta=2.0) if m is cr else torch.nn.functional.softplus(x, beta=2.0))),
+    ("relu", lambda m, x: m.relu(x) * x),
+    ("div", lambda m, x: x / (x * x + 2)),
+    ("pow", lambda m, x: x**3),
+    ("softmax", lambda m, x: (m.softmax(x, -1) if m is cr else torch.softmax(x, -1)) * x),
+    ("log_softmax", lambda m, x: (m.log_softmax(x, -1) if m is cr else torch.log_softmax(x, -1)) * x),
+    ("getitem", lambda m, x: x[:, [0, 2, 0]] ** 2),
+    ("mean_reshape", lambda m, x: (x.reshape(6, 2) ** 3).mean(0)),
+    ("permute_matmul", lambda m, x: x.permute(1, 0) @ (x * x)),
+    ("broadcast", lambda m, x: (x * x.sum(0, keepdims=True) if m is cr else x * x.sum(0, keepdim=True))),
+    ("mse", lambda m, x: (cr.mse_loss(x * x, x) if m is cr else torch.nn.functional.mse_loss(x * x, x))),
+]
+
+
+@pytest.mark.parametrize("name,fn", UNARY, ids=[u[0] for u in UNARY])
+def test_second_derivatives_match_torch(name, fn):
+    # d/dx of <v, d f(x)/dx · u>: every differentiable backward rule is itself differentiated
+    x, tx = _pair(RNG.standard_normal((3, 4)))
+    out, tout = fn(cr, x), fn(torch, tx)
+    u = RNG.standard_normal(tout.shape)
+    v = RNG.standard_normal((3, 4))
+    (g,) = cr.grad(out, x, grad_outputs=Tensor(u), create_graph=True)
+    (tg,) = torch.autograd.grad(tout, tx, grad_outputs=torch.tensor(u), create_graph=True)
+    _close(g, tg)
+    (g2,) = cr.grad((g * Tensor(v)).sum(), x)
+    (tg2,) = torch.autograd.grad((tg * torch.tensor(v)).sum(), tx)
+    _close(g2, tg2)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_backward_with_create_graph_leaves_a_differentiable_grad():
+    x, tx = _pair(np.array([0.3, -1.2, 2.0]))
+    (x.exp() * x * x).sum().backward(create_graph=True)
+    (tx.exp() * tx * tx).sum().backward(create_graph=True)
+    g, tg = x.grad, tx.grad
+    assert g.requires_grad
+    x.grad, tx.grad = None, None
+    (g * g).sum().backward()
+    (tg * tg).sum().backward()
+    _close(x.grad, tx.grad)
+
+
+def test_op_without_a_differentiable_backward_says_so():
+    x = Tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="double backward is not implemented for 'max'"):
+        cr.grad(x.max() * 2, x, create_graph=True)
+
+
+# ------------------------------------------------------------------------ hooks
+def test_hooks_on_leaves_and_non_leaves_match_torch():
+    x, tx = _pair(RNG.standard_normal(4))
+    seen = []
+    h, th = x * 3.0, tx * 3.0
+    handle = h.register_hook(lambda g: g * 2)
+    th.register_hook(lambda g: g * 2)
+    x.register_hook(lambda g: seen.append(np.asarray(g).copy()))
+    tx.register_hook(lambda g: None)
+    (h * h).sum().backward()
+    (th * th).sum().backward()
+    _close(x.grad, tx.grad)
+    np.testing.assert_allclose(seen[0], np.asarray(x.grad))
+    handle.remove()
+    x.grad = None
+    (x * 3.0 * (x * 3.0)).sum().backward()  # a new graph: the removed hook is gone anyway
+    assert len(seen) == 2
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient():
+    x, tx = _pair(RNG.standard_normal(3))
+    h, th = x.exp(), tx.exp()
+    h.retain_grad()
+    th.retain_grad()
+    assert h.retains_grad
+    (h * x).sum().backward()
+    (th * tx).sum().backward()
+    _close(h.grad, th.grad)
+    _close(x.grad, tx.grad)
+
+
+# ---------------------------------------------------------------------- anomaly mode
+def test_detect_anomaly_names_the_op():
+    x = Tensor(np.array([0.0, 1.0]), requires_grad=True)
+    y = cr.sqrt(x).sum()  # d sqrt/dx at 0 is inf
+    with cr.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match="'sqrt' returned inf"):
+            y.backward()
+    assert not cr.autograd.is_anomaly_enabled()
+    with np.errstate(divide="ignore"):
+        cr.sqrt(x).sum().backward()  # outside: no check, as PyTorch
+    assert np.isinf(np.asarray(x.grad)[0])
+
+
+def test_set_detect_anomaly_switches_now_and_restores_as_a_context():
+    with cr.autograd.set_detect_anomaly(True):
+        assert cr.autograd.is_anomaly_enabled()
+    assert not cr.autograd.is_anomaly_enabled()
+
+
+# ------------------------------------------------------------------------ grad modes
+def test_set_grad_enabled_and_inference_mode():
+    x = Tensor(np.ones(2), requires_grad=True)
+    with cr.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    with cr.inference_mode():
+        assert not (x * 2).requires_grad
+    cr.set_grad_enabled(False)
+    try:
+        assert not cr.is_grad_enabled()
+    finally:
+        cr.set_grad_enabled(True)
+    assert cr.is_grad_enabled()
