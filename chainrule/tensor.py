@@ -470,6 +470,21 @@ class Tensor:
             raise ValueError(f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to {self.shape}") from None
         return self
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy ufuncs meeting a Tensor: ``ndarray + tensor`` stays a Tensor op (as ``tensor + ndarray``);
+        anything else runs on the arrays, as NumPy would after ``__array__``. That makes the PyTorch
+        idiom ``param.data -= lr * param.grad`` (``.data`` is an array here) update the array in place
+        instead of rebinding it to a Tensor."""
+        if method == "__call__" and not kwargs and len(inputs) == 2:
+            a, b = inputs
+            names = _UFUNC_OPERATORS.get(ufunc.__name__)
+            if names is not None:
+                return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+        inputs = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(x.data if isinstance(x, Tensor) else x for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
     def __array__(self, dtype=None, copy=None):
         array = backend.to_numpy(self.data)
         return array if dtype is None else array.astype(dtype, copy=False)
@@ -492,11 +507,32 @@ class Tensor:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self.data)
 
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got {self.dtype}")
+        return int(self.item())
+
     def __hash__(self):
         return id(self)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+
+# ufunc name -> (method of the Tensor on the left, reflected method of the Tensor on the right)
+_UFUNC_OPERATORS = {
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"), "multiply": ("__mul__", "__rmul__"),
+    "true_divide": ("__truediv__", "__rtruediv__"), "divide": ("__truediv__", "__rtruediv__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"), "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"),
+}
 
 
 class Size(tuple):

@@ -437,3 +437,15 @@ def test_setitem_in_place():
     w = cr.zeros(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable"):
         w[0] = 1.0
+
+
+def test_pytorch_update_idiom_on_data_updates_the_array_in_place():
+    # param.data is an array here; `param.data -= lr * param.grad` must not rebind it to a Tensor
+    w = cr.Tensor(np.ones(3), requires_grad=True)
+    (w * 2).sum().backward()
+    storage = w.data
+    w.data -= 0.5 * w.grad
+    assert w.data is storage and isinstance(w.data, np.ndarray)
+    np.testing.assert_array_equal(w.data, [0.0, 0.0, 0.0])
+    assert isinstance(np.ones(3) + w, cr.Tensor)  # ndarray (op) Tensor stays a Tensor op
+    assert float(cr.Tensor([2.5])) == 2.5 and int(cr.Tensor(np.array([3]))) == 3
