@@ -8,6 +8,7 @@ live side by side.
 """
 
 import numbers
+import weakref
 
 from . import backend
 from .backend import xp
@@ -26,6 +27,13 @@ class Tensor:
         Whether ``backward()`` should compute the gradient of this tensor (floating dtypes only).
     dtype : dtype, optional
         Cast the data to this dtype.
+
+    Notes
+    -----
+    The API follows ``torch.Tensor`` (``size()`` is the shape, ``numel()`` the element count; ``grad``
+    is a Tensor; in-place methods end in ``_``). One deliberate difference: ``.data`` is the raw
+    backend array (a NumPy ndarray), not a Tensor, so ``x.data`` is what NumPy code and the optimizers
+    work on; ``param.data -= lr * param.grad`` updates it in place as in PyTorch.
     """
 
     # ``_grad`` holds the gradient *array* (what the engine and the optimizers' flat buffers work on);
@@ -198,14 +206,13 @@ class Tensor:
             raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .function import _special
-
         hooks = getattr(self, "_hooks", None)
         if hooks is None:
+            if not getattr(self, "_retains", False):
+                _mark_special(self)
             hooks = self._hooks = {}
         handle = _HookHandle(hooks)
         hooks[handle.id] = hook
-        _special.count += 1
         return handle
 
     def retain_grad(self):
@@ -214,10 +221,9 @@ class Tensor:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.is_leaf or getattr(self, "_retains", False):
             return
-        from .function import _special
-
+        if getattr(self, "_hooks", None) is None:
+            _mark_special(self)
         self._retains = True
-        _special.count += 1
 
     @property
     def retains_grad(self):
@@ -561,10 +567,22 @@ class _HookHandle:
         self._hooks = hooks
 
     def remove(self):
-        from .function import _special
+        self._hooks.pop(self.id, None)
 
-        if self._hooks.pop(self.id, None) is not None:
-            _special.count -= 1
+
+def _mark_special(tensor):
+    """Count ``tensor`` among the live tensors with hooks or ``retain_grad()`` (while any live, backward takes
+    the general sweep, which calls them); it leaves the count when it is garbage-collected."""
+    from .function import _special
+
+    _special.count += 1
+    weakref.finalize(tensor, _unmark_special)
+
+
+def _unmark_special():
+    from .function import _special
+
+    _special.count -= 1
 
 
 _TYPE_NAMES = {

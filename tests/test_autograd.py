@@ -235,3 +235,15 @@ def test_set_grad_enabled_and_inference_mode():
     finally:
         cr.set_grad_enabled(True)
     assert cr.is_grad_enabled()
+
+
+def test_the_fast_path_returns_when_tensors_with_hooks_are_gone():
+    from chainrule.function import _special
+
+    before = _special.count
+    h = Tensor(np.ones(2), requires_grad=True) * 2
+    h.retain_grad()
+    h.register_hook(lambda g: None)
+    assert _special.count == before + 1
+    del h
+    assert _special.count == before
