@@ -330,8 +330,8 @@ class Tensor:
     def tolist(self):
         return self.data.tolist()
 
-    def astype(self, dtype):
-        """Cast to ``dtype`` (differentiable between floating dtypes)."""
+    def astype(self, dtype, copy=True):
+        """Cast to ``dtype`` (differentiable between floating dtypes); ``copy`` is accepted for NumPy's signature."""
         from .ops.elementwise import cast
 
         return cast(self, dtype)

@@ -124,6 +124,9 @@ UNARY = [
     ("permute_matmul", lambda m, x: x.permute(1, 0) @ (x * x)),
     ("broadcast", lambda m, x: (x * x.sum(0, keepdims=True) if m is cr else x * x.sum(0, keepdim=True))),
     ("mse", lambda m, x: (cr.mse_loss(x * x, x) if m is cr else torch.nn.functional.mse_loss(x * x, x))),
+    ("concat_split", lambda m, x: (m.concat([x, x * x], 1) if m is cr else torch.cat([x, x * x], 1)) ** 2),
+    ("stack", lambda m, x: m.stack([x, x.exp()], 0) * x),
+    ("split", lambda m, x: (m.split(x * x, 2, 1)[1] if m is cr else torch.split(x * x, 2, 1)[1]) ** 2),
 ]
 
 

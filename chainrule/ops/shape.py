@@ -213,7 +213,7 @@ def concat(tensors, axis=0):
             for t, start, stop in zip(tensors, bounds, bounds[1:])
         )
 
-    return result(out, tuple(tensors), backward, "concat")
+    return result(out, tuple(tensors), backward, "concat", backward)  # (the rule works on Tensors too)
 
 
 def stack(tensors, axis=0):
@@ -234,7 +234,7 @@ def stack(tensors, axis=0):
             g[before + (i,)].astype(t.dtype, copy=False) if t.requires_grad else None for i, t in enumerate(tensors)
         )
 
-    return result(out, tuple(tensors), backward, "stack")
+    return result(out, tuple(tensors), backward, "stack", backward)  # (the rule works on Tensors too)
 
 
 def split(a, sections_or_sizes, axis=0):
@@ -278,7 +278,12 @@ def _block(a, index, op):
         grad[index] = g
         return (grad,)
 
-    return result(out, (a,), backward, op)
+    def double(g):
+        from .indexing import _scatter
+
+        return (_scatter(g, a.shape, index, False),)
+
+    return result(out, (a,), backward, op, double)
 
 
 def pad(a, pad_width, value=0.0):
@@ -293,7 +298,7 @@ def pad(a, pad_width, value=0.0):
     def backward(g):
         return (g[inner],)
 
-    return result(out, (a,), backward, "pad")
+    return result(out, (a,), backward, "pad", backward)  # (the rule works on Tensors too)
 
 
 def _pad_pairs(pad_width, ndim, shape):
