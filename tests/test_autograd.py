@@ -155,6 +155,44 @@ def test_second_derivative_of_abs():
     np.testing.assert_allclose(np.asarray(g2), 2 * np.sign(x.data) * u * v, rtol=1e-12)
 
 
+CE_CASES = [
+    ("plain", (4, 3), dict()),
+    ("weights smoothing", (4, 3), dict(weight=np.array([0.5, 2.0, 1.0]), label_smoothing=0.1)),
+    ("sum ignore", (4, 3), dict(reduction="sum", ignore_index=1)),
+    ("none", (4, 3), dict(reduction="none")),
+    ("spatial", (2, 3, 2), dict()),
+    ("unbatched", (3,), dict()),
+    ("probabilities", (4, 3), dict(probabilities=True)),
+]
+
+
+@pytest.mark.parametrize("name,shape,kwargs", CE_CASES, ids=[c[0] for c in CE_CASES])
+def test_cross_entropy_second_derivatives_match_torch(name, shape, kwargs):
+    kwargs = dict(kwargs)
+    rng = np.random.default_rng(3)
+    z, tz = _pair(rng.standard_normal(shape))
+    if kwargs.pop("probabilities", False):
+        target = rng.dirichlet(np.ones(shape[1]), shape[0])
+        t_target = torch.tensor(target)
+    else:
+        n_classes = shape[0] if len(shape) == 1 else shape[1]
+        target = rng.integers(0, n_classes, () if len(shape) == 1 else (shape[0], *shape[2:]))
+        target = np.array(target)
+        target.reshape(-1)[0] = 1  # so that ignore_index=1 ignores at least one sample
+        t_target = torch.tensor(target)
+    tkw = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    loss = cr.cross_entropy(z * z, target, **kwargs)
+    tloss = torch.nn.functional.cross_entropy(tz * tz, t_target, **tkw)
+    u = rng.standard_normal(tuple(tloss.shape))
+    (g,) = cr.grad(loss, z, grad_outputs=Tensor(u), create_graph=True)
+    (tg,) = torch.autograd.grad(tloss, tz, grad_outputs=torch.tensor(u), create_graph=True)
+    _close(g, tg)
+    v = rng.standard_normal(shape)
+    (g2,) = cr.grad((g * Tensor(v)).sum(), z)
+    (tg2,) = torch.autograd.grad((tg * torch.tensor(v)).sum(), tz)
+    _close(g2, tg2)
+
+
 @pytest.mark.filterwarnings("ignore:Using backward")  # torch's note on the reference cycle
 def test_backward_with_create_graph_leaves_a_differentiable_grad():
     x, tx = _pair(np.array([0.3, -1.2, 2.0]))
