@@ -247,6 +247,13 @@ class Tensor:
         return _clone(self)
 
     @property
+    def grad_fn(self):
+        """None for a leaf, else the recorded op (``grad_fn.name()`` is its name, e.g. ``"mul"``)."""
+        if self._backward is None:
+            return None
+        return _GradFn(self._op)
+
+    @property
     def is_leaf(self):
         """True for tensors not produced by a recorded op."""
         return self._backward is None
@@ -361,6 +368,27 @@ class Tensor:
         if copy and out is self:
             out = _clone(self)
         return out
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new leaf from ``data`` with this tensor's dtype unless ``dtype`` is given."""
+        return Tensor(xp.array(_as_array(data), copy=True), requires_grad=requires_grad, dtype=dtype or self.dtype)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return self._new_filled(size, 0, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return self._new_filled(size, 1, dtype, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        return self._new_filled((size,), fill_value, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return Tensor(xp.empty(shape, dtype=dtype or self.dtype), requires_grad=requires_grad)
+
+    def _new_filled(self, size, value, dtype, requires_grad):
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        return Tensor(xp.full(shape, value, dtype=dtype or self.dtype), requires_grad=requires_grad)
 
     def float(self):
         return self.to(xp.float32)
@@ -554,6 +582,21 @@ class Size(tuple):
 
     def __repr__(self):
         return f"chainrule.Size({list(self)})"
+
+
+class _GradFn:
+    """What ``tensor.grad_fn`` returns: the name of the op that made the tensor."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def name(self):
+        return self._name
+
+    def __repr__(self):
+        return f"<{self._name} backward>"
 
 
 class _HookHandle:

@@ -288,3 +288,28 @@ def test_the_fast_path_returns_when_tensors_with_hooks_are_gone():
     assert _special.count == before + 1
     del h
     assert _special.count == before
+
+
+def test_maml_style_inner_step_matches_torch():
+    # one inner SGD step with create_graph, then the outer loss differentiated back through it
+    rng = np.random.default_rng(4)
+    w, tw = _pair(rng.standard_normal((2, 3)))
+    x_in, y_in = rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
+    x_out, y_out = rng.standard_normal((4, 3)), rng.integers(0, 2, 4)
+    (g,) = cr.grad(cr.cross_entropy(cr.tanh(Tensor(x_in) @ w.T), y_in), w, create_graph=True)
+    fast = w - 0.5 * g
+    cr.cross_entropy(Tensor(x_out) @ fast.T, y_out).backward()
+    (tg,) = torch.autograd.grad(
+        torch.nn.functional.cross_entropy(torch.tanh(torch.tensor(x_in) @ tw.T), torch.tensor(y_in)), tw,
+        create_graph=True,
+    )
+    torch.nn.functional.cross_entropy(torch.tensor(x_out) @ (tw - 0.5 * tg).T, torch.tensor(y_out)).backward()
+    _close(w.grad, tw.grad)
+
+
+def test_grad_fn_and_new_tensors():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    assert x.grad_fn is None and (x * 2).grad_fn.name() == "mul"
+    z = x.new_zeros(3)
+    assert z.dtype == cr.float32 and z.shape == (3,) and x.new_full((2,), 7).tolist() == [7.0, 7.0]
+    assert x.new_ones((1, 2)).shape == (1, 2) and x.new_tensor([1, 2]).dtype == cr.float32
