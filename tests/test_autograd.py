@@ -231,6 +231,16 @@ def test_hooks_on_leaves_and_non_leaves_match_torch():
     assert len(seen) == 2
 
 
+def test_a_leaf_hook_can_replace_the_gradient_before_accumulation():
+    x, tx = _pair(RNG.standard_normal(3))
+    x.register_hook(lambda g: g * 3)
+    tx.register_hook(lambda g: g * 3)
+    for _ in range(2):  # the second backward accumulates the replaced gradient
+        (x.exp() * x).sum().backward()
+        (tx.exp() * tx).sum().backward()
+    _close(x.grad, tx.grad)
+
+
 def test_retain_grad_keeps_a_non_leaf_gradient():
     x, tx = _pair(RNG.standard_normal(3))
     h, th = x.exp(), tx.exp()
