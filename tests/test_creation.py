@@ -121,3 +121,16 @@ def test_manual_seed_reaches_layers_and_dropout():
 def test_seed_and_generator_together_is_an_error():
     with pytest.raises(ValueError, match="not both"):
         cr.randn(2, seed=0, generator=cr.Generator())
+
+
+@pytest.mark.parametrize("name", ["normal_", "uniform_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                  "kaiming_normal_", "orthogonal_"])
+def test_init_functions_take_a_generator(name):
+    fill = getattr(cr.nn.init, name)
+    a, b, c = (Tensor(np.zeros((3, 4))) for _ in range(3))
+    fill(a, generator=cr.Generator().manual_seed(5))
+    fill(b, seed=5)
+    cr.manual_seed(5)
+    fill(c)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, c)
