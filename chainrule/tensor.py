@@ -87,7 +87,10 @@ class Tensor:
                 "backward() was called on a tensor that does not require a gradient: none of the tensors "
                 "it was computed from had requires_grad=True (or it was computed inside no_grad())"
             )
-        seed = _seed_gradient(self, gradient, "backward()", create_graph)
+        if gradient is None and not create_graph and self.data.size == 1:  # a loss: the common case, inline
+            seed = xp.ones_like(self.data)
+        else:
+            seed = _seed_gradient(self, gradient, "backward()", create_graph)
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is not None:
@@ -717,6 +720,15 @@ def lift(value, like):
     """``value`` as a Tensor; a Python number takes ``like``'s dtype so float32 stays float32."""
     if isinstance(value, Tensor):
         return value
+    kind = type(value)
+    if kind is float or kind is int:  # the common cases, without the ABC checks below (slow for every op)
+        dtype = like.data.dtype
+        if kind is float:
+            if dtype.kind != "f":
+                dtype = backend.DEFAULT_DTYPE
+        elif dtype.kind == "b":
+            dtype = xp.dtype(xp.int64)
+        return Tensor(xp.asarray(value, dtype=dtype))
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         # PyTorch's rule: a Python number never raises the tensor's dtype within its category (float,
         # integer); one of a higher category takes that category's default (float32; int64 for bools)
