@@ -205,7 +205,7 @@ def _all_order(roots):
     return order
 
 
-def _wrap(tensor, g, create_graph):
+def _wrap(g, create_graph):
     """A gradient as a Tensor for a hook (arrays are wrapped without a graph)."""
     if create_graph:
         return g
@@ -220,10 +220,10 @@ def _run_hooks(tensor, g, create_graph):
     if not hooks:
         return g
     for hook in list(hooks.values()):
-        out = hook(_wrap(tensor, g, create_graph))
+        out = hook(_wrap(g, create_graph))
         if out is not None:
             data = getattr(out, "data", out)
-            if tuple(data.shape) != tuple(g.shape if create_graph else g.shape):
+            if tuple(data.shape) != tuple(g.shape):
                 raise RuntimeError(
                     f"a hook returned a gradient of shape {tuple(data.shape)} for a tensor of shape {tensor.shape}"
                 )

@@ -82,6 +82,10 @@ class Tensor:
         """
         if gradient is None:
             gradient = grad
+        if inputs is not None:
+            from .autograd import backward
+
+            return backward([self], [gradient], retain_graph, create_graph, inputs)
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() was called on a tensor that does not require a gradient: none of the tensors "
@@ -93,15 +97,6 @@ class Tensor:
             seed = _seed_gradient(self, gradient, "backward()", create_graph)
         if retain_graph is None:
             retain_graph = create_graph
-        if inputs is not None:
-            from .function import sweep
-
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            found = sweep([self], [seed], retain_graph, create_graph, inputs)
-            for tensor, g in zip(inputs, found):
-                if g is not None:
-                    tensor._accumulate_grad_tensor(g) if create_graph else tensor._accumulate_grad(g)
-            return
         run_backward(self, seed, retain_graph, create_graph)
 
     # ---------------------------------------------------------------- gradient storage

@@ -323,3 +323,12 @@ def test_grad_fn_and_new_tensors():
     z = x.new_zeros(3)
     assert z.dtype == cr.float32 and z.shape == (3,) and x.new_full((2,), 7).tolist() == [7.0, 7.0]
     assert x.new_ones((1, 2)).shape == (1, 2) and x.new_tensor([1, 2]).dtype == cr.float32
+
+
+def test_backward_inputs_accumulates_only_into_those():
+    x, tx = _pair(RNG.standard_normal(3))
+    y, ty = _pair(RNG.standard_normal(3))
+    (x * y).sum().backward(inputs=[y])
+    (tx * ty).sum().backward(inputs=[ty])
+    assert x.grad is None and tx.grad is None
+    _close(y.grad, ty.grad)
