@@ -8,6 +8,7 @@ penalties (WGAN-GP), Hessian-vector products, meta-learning. Ops without a diffe
 """
 
 import contextlib
+import functools
 
 from .backend import xp
 from .function import _grad_mode, _special, _state, enable_grad, is_grad_enabled, no_grad, sweep
@@ -114,7 +115,8 @@ class _Switch:
 
     def __init__(self, mode):
         self._previous = self._get()
-        self._set(bool(mode))
+        self._mode = bool(mode)
+        self._set(self._mode)
 
     def __enter__(self):
         return self
@@ -122,6 +124,19 @@ class _Switch:
     def __exit__(self, *exc):
         self._set(self._previous)
         return False
+
+    def __call__(self, fn):
+        """As a decorator (``@set_grad_enabled(False)``): the setting holds during each call of ``fn`` only."""
+        self._set(self._previous)  # undo the change made at construction, as PyTorch does
+        mode = self._mode
+        switch = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with switch(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
 
 
 class set_grad_enabled(_Switch):

@@ -332,3 +332,14 @@ def test_backward_inputs_accumulates_only_into_those():
     (tx * ty).sum().backward(inputs=[ty])
     assert x.grad is None and tx.grad is None
     _close(y.grad, ty.grad)
+
+
+def test_set_grad_enabled_as_a_decorator():
+    x = Tensor(np.ones(2), requires_grad=True)
+
+    @cr.set_grad_enabled(False)
+    def double(t):
+        return t * 2
+
+    assert cr.is_grad_enabled()  # decorating changes nothing outside the calls
+    assert not double(x).requires_grad and cr.is_grad_enabled()
