@@ -8,6 +8,11 @@ not hit Python's recursion limit), then walks it from the output back to the lea
 summing the gradients that reach each tensor along every path. A graph that is a plain chain
 (every node has at most one input with a backward rule, as in a feed-forward network) is already
 in order and needs neither the sort nor the sums.
+
+``sweep`` is the general form, taken only when needed: several roots, gradient hooks and
+``retain_grad()``, anomaly checks, gradients returned instead of accumulated (``chainrule.grad``),
+and ``create_graph``, where gradients are Tensors and each op's differentiable rule (``_double``,
+written with Tensor ops next to its array rule) records the backward pass as a new graph.
 """
 
 import contextlib
