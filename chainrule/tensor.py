@@ -765,6 +765,22 @@ def result(data, parents, backward, op, double=None):
     return out
 
 
+def piecewise_constant(x, values):
+    """``values`` (an array) as a tensor that depends on ``x`` piecewise-constantly (a mask, a sign).
+
+    For the differentiable backward rules: ``g * piecewise_constant(x, mask)`` gives ``x`` a zero
+    gradient rather than none, as PyTorch's rules do (``relu``'s backward reads its input).
+    """
+    # d values/dx = 0 (almost everywhere)
+    def backward(g):
+        return (xp.zeros(x.data.shape, dtype=x.data.dtype),)
+
+    def double(g):
+        return (constant(xp.zeros(x.data.shape, dtype=x.data.dtype)),)
+
+    return result(values, (x,), backward, "piecewise_constant", double)
+
+
 def constant(data):
     """A non-differentiable tensor result (comparisons, argmax)."""
     out = Tensor.__new__(Tensor)

@@ -14,7 +14,7 @@ import math
 
 from ..backend import xp
 from ..tensor import as_tensor, result
-from ..tensor import constant as _constant
+from ..tensor import piecewise_constant as _piecewise
 
 __all__ = ["relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax"]
 
@@ -56,7 +56,7 @@ def relu(x):
         return (g * (x.data > 0).astype(g.dtype),)
 
     def double(g):  # the mask is piecewise constant: no gradient of its own
-        return (g * _constant((x.data > 0).astype(g.dtype)),)
+        return (g * _piecewise(x, (x.data > 0).astype(g.dtype)),)
 
     return result(out, (x,), backward, "relu", double)
 
@@ -73,7 +73,7 @@ def leaky_relu(x, negative_slope=0.01):
         return (xp.where(positive, g, g * negative_slope),)
 
     def double(g):  # the slope mask is piecewise constant
-        return (g * _constant(xp.where(positive, 1.0, negative_slope).astype(g.dtype)),)
+        return (g * _piecewise(x, xp.where(positive, 1.0, negative_slope).astype(g.dtype)),)
 
     return result(out, (x,), backward, "leaky_relu", double)
 
@@ -155,7 +155,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     def double(g):
         from .elementwise import where
 
-        return (where(_constant(linear), g, g * sigmoid(x * beta)),)
+        return (where(linear, g, g * sigmoid(x * beta)),)
 
     return result(out, (x,), backward, "softplus", double)
 

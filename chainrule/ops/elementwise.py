@@ -6,7 +6,7 @@ gives the local derivative the chain rule multiplies ``g`` by.
 """
 
 from ..backend import DEFAULT_DTYPE, xp
-from ..tensor import Tensor, as_tensor, constant, lift, result
+from ..tensor import Tensor, as_tensor, constant, lift, piecewise_constant, result
 from .broadcast import unbroadcast
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -225,7 +225,7 @@ def abs(a):
         return (g * xp.sign(a.data),)
 
     def double(g):  # sign(a) is piecewise constant: no gradient of its own
-        return (g * constant(xp.sign(a.data)),)
+        return (g * piecewise_constant(a, xp.sign(a.data)),)
 
     return result(out, (a,), backward, "abs", double)
 
@@ -245,7 +245,7 @@ def clip(a, min=None, max=None):
         return (g * inside,)
 
     def double(g):
-        return (g * constant(backward(xp.ones_like(a.data))[0]),)  # the mask is constant
+        return (g * piecewise_constant(a, backward(xp.ones_like(a.data))[0]),)  # the mask is piecewise constant
 
     return result(out, (a,), backward, "clip", double)
 
@@ -275,8 +275,9 @@ def _select_extreme(a, b, op):
 
     def double(g):  # the shares are piecewise constant
         a_wins = (a.data > b.data) if op == "maximum" else (a.data < b.data)
-        share_a = constant(xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype))
-        return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * (1 - share_a), b.data.shape)
+        share = xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype)
+        share_a, share_b = piecewise_constant(a, share), piecewise_constant(b, 1 - share)
+        return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * share_b, b.data.shape)
 
     return result(out, (a, b), backward, op, double)
 
