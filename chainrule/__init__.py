@@ -59,6 +59,10 @@ from .ops.sorting import *  # noqa: F401,F403
 from .ops.einsum import einsum
 from .ops.matrices import *  # noqa: F401,F403
 from .ops.elementwise import clip as clamp
+from . import autograd
+from .autograd import grad, inference_mode, set_grad_enabled
+from .dtypes import *  # noqa: F401,F403  (float32, int64, bool, ... as in PyTorch)
+from .tensor import Size
 
 __version__ = "0.1.0"
 

@@ -14,16 +14,9 @@ _CPU = "chainrule runs on NumPy arrays on the CPU, so there is no device to move
 
 # torch.X (module level) -> what to use in chainrule
 MODULE = {
-    "from_numpy": "use chainrule.tensor(array) or chainrule.Tensor(array)",
-    "as_tensor": "use chainrule.tensor(data) or chainrule.Tensor(data)",
     "is_tensor": "use isinstance(x, chainrule.Tensor)",
-    "manual_seed": "chainrule has no global random state: pass a seed or a numpy.random.Generator where it "
-                   "draws random numbers",
     "device": _CPU,
     "cuda": _CPU,
-    "set_grad_enabled": "use chainrule.no_grad() or chainrule.enable_grad()",
-    "inference_mode": "use chainrule.no_grad()",
-    "autograd": "call tensor.backward() and read .grad; check gradients with chainrule.gradcheck",
     "compile": "chainrule has no compiler; its hot paths are already fused ops",
     "jit": "chainrule has no compiler; its hot paths are already fused ops",
     "hstack": "use chainrule.cat(tensors, dim=1) (dim=0 for 1-d tensors)",
@@ -40,29 +33,11 @@ MODULE = {
 
 # torch.Tensor.X -> what to use on a chainrule Tensor
 TENSOR = {
-    "dim": "use x.ndim",
-    "nelement": "use x.numel()",
-    "cpu": _CPU,
     "cuda": _CPU,
-    "contiguous": "chainrule tensors need no contiguous copy for any op; drop the call",
-    "is_contiguous": "look at x.data.flags (x.data is the NumPy array)",
     "stride": "look at x.data.strides (x.data is the NumPy array)",
     "storage": "x.data is the NumPy array that holds the values",
     "data_ptr": "x.data is the NumPy array that holds the values",
-    "type_as": "use x.astype(other.dtype)",
-    "new_zeros": "use chainrule.zeros(*shape, dtype=x.dtype)",
-    "new_ones": "use chainrule.ones(*shape, dtype=x.dtype)",
-    "new_full": "use chainrule.full(shape, value, dtype=x.dtype)",
-    "new_tensor": "use chainrule.tensor(data, dtype=x.dtype)",
-    "retain_grad": "only leaf tensors keep .grad in chainrule; make the tensor a leaf with x.detach().requires_grad_()",
     "unflatten": "use x.reshape",
-    "add_": _IN_PLACE.format(op="add"),
-    "sub_": _IN_PLACE.format(op="sub"),
-    "mul_": _IN_PLACE.format(op="mul"),
-    "div_": _IN_PLACE.format(op="div"),
-    "zero_": "use chainrule.zeros_like(x), or x[...] = 0 (inside chainrule.no_grad() for a tensor that requires grad)",
-    "fill_": "use chainrule.full_like(x, value), or x[...] = value (inside chainrule.no_grad() if it requires grad)",
-    "copy_": "assign with x[...] = other (inside chainrule.no_grad() for a tensor that requires grad)",
 }
 
 

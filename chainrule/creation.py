@@ -1,79 +1,273 @@
-"""Tensor constructors. Random ones take ``seed`` (an int or a ``numpy.random.Generator``)."""
+"""Tensor constructors, named and typed as PyTorch's.
+
+Random ones take ``generator=`` (a ``chainrule.Generator``) or ``seed=`` (an int or a
+``numpy.random.Generator``); with neither they draw from the global generator that ``manual_seed``
+seeds (as do dropout and the initialisers of ``chainrule.nn.init``).
+"""
 
 import numpy
 
 from . import backend
 from .backend import xp
-from .tensor import Tensor
+from .dtypes import as_dtype
+from .tensor import Tensor, _as_array, _check_device
 
 __all__ = [
-    "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
-    "zeros_like", "ones_like", "full_like", "randn_like", "rand_like", "as_generator",
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "randn", "rand", "randint", "randperm", "normal", "manual_seed", "seed", "initial_seed", "Generator",
+    "default_generator", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like",
+    "as_generator",
 ]
 
 
+class Generator:
+    """A random-number generator object as ``torch.Generator``: ``Generator().manual_seed(0)``.
+
+    Wraps a ``numpy.random.Generator`` (``.rng``); random functions take it as ``generator=``.
+    """
+
+    def __init__(self, device="cpu"):
+        _check_device(device)
+        self._rng = None  # made on first use: numpy.random is not imported by ``import chainrule``
+        self._seed = None
+
+    @property
+    def rng(self):
+        """The ``numpy.random.Generator`` drawn from."""
+        if self._rng is None:
+            self._rng = numpy.random.default_rng()
+        return self._rng
+
+    def manual_seed(self, seed):
+        """Reseed in place (objects holding this generator see the new stream); returns ``self``."""
+        seed = int(seed)
+        # in place, so that layers that keep a reference to ``rng`` follow the reseeding; PCG64(seed) is
+        # what numpy.random.default_rng(seed) builds, so manual_seed(s) draws what seed=s draws
+        self.rng.bit_generator.state = numpy.random.PCG64(seed).state
+        self._seed = seed
+        return self
+
+    def seed(self):
+        """Reseed from fresh entropy; returns the new seed."""
+        value = int(numpy.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(value)
+        return value
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
+
+
+default_generator = Generator()
+"""The global generator: random functions, dropout and initialisers use it when given no seed or generator."""
+
+
+def manual_seed(seed):
+    """Seed the global generator (what every draw without ``seed=``/``generator=`` uses); returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def seed():
+    """Seed the global generator from fresh entropy; returns the seed."""
+    return default_generator.seed()
+
+
+def initial_seed():
+    """The seed last given to ``manual_seed`` (None if it was never called)."""
+    return default_generator.initial_seed()
+
+
 def as_generator(seed=None):
-    """A ``numpy.random.Generator`` from an int seed, a Generator (returned as is) or None (fresh entropy)."""
+    """A ``numpy.random.Generator`` from an int seed, a Generator (returned as is), a chainrule ``Generator``,
+    or None: the global generator (see ``manual_seed``)."""
     if isinstance(seed, numpy.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (int, numpy.integer)):
+    if seed is None:
+        return default_generator.rng
+    if isinstance(seed, Generator):
+        return seed.rng
+    if isinstance(seed, (int, numpy.integer)) and not isinstance(seed, bool):
         return numpy.random.default_rng(seed)
-    raise TypeError(f"seed must be an int, a numpy.random.Generator or None, got {type(seed).__name__}")
+    raise TypeError(
+        f"seed must be an int, a numpy.random.Generator, a chainrule.Generator or None, got {type(seed).__name__}"
+    )
+
+
+def _source(seed, generator, where):
+    if seed is not None and generator is not None:
+        raise ValueError(f"{where}: pass seed= or generator=, not both")
+    return as_generator(generator if generator is not None else seed)
 
 
 def _dtype(dtype):
-    return backend.DEFAULT_DTYPE if dtype is None else dtype
+    return backend.DEFAULT_DTYPE if dtype is None else as_dtype(dtype)
 
 
 def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    for n in shape:
+        if not isinstance(n, (int, numpy.integer)) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"size must be non-negative ints, got {shape!r}")
+    return shape
 
 
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf tensor from ``data`` (Python floats become float32; arrays keep their dtype)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+def _new(array, requires_grad, device):
+    if device is not None:
+        _check_device(device)
+    return Tensor(array, requires_grad=requires_grad)
 
 
-def zeros(*shape, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data``, as ``torch.tensor``.
+
+    Python ints become int64, Python floats float32 (the default dtype), bools bool; NumPy arrays keep
+    their dtype (a float64 array stays float64).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    array = _as_array(data, None if dtype is None else as_dtype(dtype))
+    if array is data or (hasattr(data, "dtype") and numpy.shares_memory(array, data)):
+        array = array.copy()
+    return _new(array, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a Tensor, sharing memory with a NumPy array (or returning a Tensor) when no conversion is needed."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == as_dtype(dtype) else data.to(dtype)
+    return _new(_as_array(data, None if dtype is None else as_dtype(dtype)), False, device)
+
+
+def from_numpy(array):
+    """A Tensor sharing memory with the NumPy ``array`` (changes to one show in the other)."""
+    if not isinstance(array, numpy.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(xp.asarray(array))
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(xp.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return _new(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def ones(*shape, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
     """A tensor of ones."""
-    return Tensor(xp.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    return _new(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
-    """A tensor of ``shape`` filled with ``fill_value``."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    return Tensor(xp.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor (its values are whatever the memory held)."""
+    return _new(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
-    """Evenly spaced values in ``[start, stop)``; integer dtype when all arguments are ints."""
-    if stop is None:
-        start, stop = 0, start
-    if dtype is None and all(isinstance(v, int) for v in (start, stop, step)):
-        dtype = xp.int64
-    return Tensor(xp.arange(start, stop, step, dtype=_dtype(dtype)), requires_grad=requires_grad)
+def _fill_dtype(fill_value):
+    """``full``'s dtype from its fill value, as PyTorch: bool -> bool, int -> int64, float -> the default."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if isinstance(fill_value, (bool, numpy.bool_)):
+        return xp.bool_
+    if isinstance(fill_value, (int, numpy.integer)):
+        return xp.int64
+    return backend.DEFAULT_DTYPE
 
 
-def randn(*shape, seed=None, dtype=None, requires_grad=False):
-    """Standard normal samples, drawn from ``seed`` (int or Generator)."""
-    values = as_generator(seed).standard_normal(_shape(shape), dtype=numpy.float64)
-    return Tensor(xp.asarray(values, dtype=_dtype(dtype)), requires_grad=requires_grad)
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``; the dtype follows the value (``full((2,), 7)`` is int64)."""
+    size = (size,) if isinstance(size, (int, numpy.integer)) else tuple(size)
+    dtype = _fill_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    return _new(xp.full(_shape(size), value, dtype=dtype), requires_grad, device)
 
 
-def rand(*shape, seed=None, dtype=None, requires_grad=False):
-    """Uniform samples in [0, 1), drawn from ``seed`` (int or Generator)."""
-    values = as_generator(seed).random(_shape(shape))
-    return Tensor(xp.asarray(values, dtype=_dtype(dtype)), requires_grad=requires_grad)
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix, ``n`` x ``m`` (``m`` defaults to ``n``)."""
+    return _new(xp.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False, stop=None):
+    """Evenly spaced values in ``[start, end)``: int64 when all arguments are ints, else the default float dtype."""
+    if stop is not None:  # NumPy's name
+        end = stop
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in (start, end, step))
+        dtype = xp.int64 if ints else backend.DEFAULT_DTYPE
+    # computed in float64 (or int64), then cast: float32 steps would drift from PyTorch's values
+    values = xp.arange(start, end, step)
+    return _new(values.astype(as_dtype(dtype), copy=False), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (default dtype float32)."""
+    values = xp.linspace(float(start), float(end), int(steps))
+    return _new(values.astype(_dtype(dtype)), requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """``base ** linspace(start, end, steps)``."""
+    values = xp.logspace(float(start), float(end), int(steps), base=float(base))
+    return _new(values.astype(_dtype(dtype)), requires_grad, device)
+
+
+def randn(*size, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples from ``generator``/``seed`` (int or Generator), else the global generator."""
+    values = _source(seed, generator, "randn").standard_normal(_shape(size), dtype=numpy.float64)
+    return _new(xp.asarray(values, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def rand(*size, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1) from ``generator``/``seed``, else the global generator."""
+    values = _source(seed, generator, "rand").random(_shape(size))
+    return _new(xp.asarray(values, dtype=_dtype(dtype)), requires_grad, device)
+
+
+def randint(low, high=None, size=None, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+    """Random integers in ``[low, high)`` (int64): ``randint(10, (3,))`` or ``randint(2, 10, (3,))``."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size is required, e.g. randint(10, (3,))")
+    size = (size,) if isinstance(size, (int, numpy.integer)) else tuple(size)
+    values = _source(seed, generator, "randint").integers(low, high, _shape(size))
+    return _new(xp.asarray(values, dtype=xp.int64 if dtype is None else as_dtype(dtype)), requires_grad, device)
+
+
+def randperm(n, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64)."""
+    values = _source(seed, generator, "randperm").permutation(int(n))
+    return _new(xp.asarray(values, dtype=xp.int64 if dtype is None else as_dtype(dtype)), requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+    """Normal samples: ``normal(mean, std, size)`` with numbers, or elementwise means/stds from tensors."""
+    rng = _source(seed, generator, "normal")
+    mean_a = mean.data if isinstance(mean, Tensor) else mean
+    std_a = std.data if isinstance(std, Tensor) else std
+    if size is None:
+        size = xp.broadcast_shapes(xp.shape(mean_a), xp.shape(std_a))
+    if dtype is None:
+        tensors = [t.dtype for t in (mean, std) if isinstance(t, Tensor)]
+        dtype = tensors[0] if tensors else backend.DEFAULT_DTYPE
+    values = mean_a + std_a * rng.standard_normal(_shape((size,) if isinstance(size, int) else tuple(size)))
+    return _new(xp.asarray(values, dtype=as_dtype(dtype)), requires_grad, device)
 
 
 def _like(other, dtype):
     other = other if isinstance(other, Tensor) else Tensor(other)
     return other.shape, (other.dtype if dtype is None else dtype)
+
+
+def empty_like(other, dtype=None, requires_grad=False):
+    shape, dtype = _like(other, dtype)
+    return empty(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def zeros_like(other, dtype=None, requires_grad=False):
@@ -91,11 +285,11 @@ def full_like(other, fill_value, dtype=None, requires_grad=False):
     return full(shape, fill_value, dtype=dtype, requires_grad=requires_grad)
 
 
-def randn_like(other, seed=None, dtype=None, requires_grad=False):
+def randn_like(other, seed=None, dtype=None, requires_grad=False, generator=None):
     shape, dtype = _like(other, dtype)
-    return randn(shape, seed=seed, dtype=dtype, requires_grad=requires_grad)
+    return randn(shape, seed=seed, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
-def rand_like(other, seed=None, dtype=None, requires_grad=False):
+def rand_like(other, seed=None, dtype=None, requires_grad=False, generator=None):
     shape, dtype = _like(other, dtype)
-    return rand(shape, seed=seed, dtype=dtype, requires_grad=requires_grad)
+    return rand(shape, seed=seed, generator=generator, dtype=dtype, requires_grad=requires_grad)

@@ -83,7 +83,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, raise_exceptio
     for index, tensor in enumerate(tensors):
         if not tensor.requires_grad:
             continue
-        analytic = to_numpy(tensor.grad) if tensor.grad is not None else numpy.zeros(tensor.shape)
+        analytic = to_numpy(tensor._grad) if tensor._grad is not None else numpy.zeros(tensor.shape)
         numeric = numpy.zeros(tensor.shape)
         flat = tensor.data.reshape(-1)  # a view: perturbing it perturbs the input
         for i in range(flat.size):

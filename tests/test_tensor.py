@@ -34,7 +34,7 @@ def test_first_gradient_is_a_copy():
     # accumulation (in place) cannot write into an array that someone else holds
     x = cr.Tensor(np.ones(3), requires_grad=True)
     x.sum().backward()
-    assert x.grad.flags.writeable and x.grad.flags.owndata
+    assert x._grad.flags.writeable and x._grad.flags.owndata
     x.sum().backward()
     np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
 
@@ -181,7 +181,7 @@ def test_detach_cuts_the_graph():
         lambda: cr.Tensor([[1, 2], [3, 4.5]]),
         lambda: cr.zeros(2, 3),
         lambda: cr.ones((2, 3)),
-        lambda: cr.full((2,), 7),
+        lambda: cr.full((2,), 7.0),  # (an int fill value gives int64, as in PyTorch)
         lambda: cr.arange(0.0, 1.0, 0.25),
         lambda: cr.randn(2, 3, seed=0),
         lambda: cr.rand(4, seed=0),
@@ -226,7 +226,7 @@ def test_generator_is_accepted_and_advances(name):
 
 
 def test_bad_seed_is_a_type_error():
-    with pytest.raises(TypeError, match="seed must be an int, a numpy.random.Generator or None"):
+    with pytest.raises(TypeError, match="seed must be an int, a numpy.random.Generator"):
         cr.randn(2, seed="abc")
 
 
@@ -281,7 +281,7 @@ def test_repr_is_readable():
 
 def test_accessors():
     x = cr.Tensor(np.arange(6.0).reshape(2, 3))
-    assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and x.numel() == 6 and len(x) == 2
+    assert x.shape == (2, 3) and x.ndim == 2 and x.size() == (2, 3) and x.numel() == 6 and len(x) == 2
     assert isinstance(x.numpy(), np.ndarray) and np.asarray(x).shape == (2, 3)
     assert cr.Tensor([[5.0]]).item() == 5.0
     with pytest.raises(ValueError, match=r"item\(\) needs a single-element tensor, got shape \(2, 3\)"):
@@ -302,3 +302,150 @@ def test_import_loads_only_numpy_and_the_standard_library():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == [], f"import chainrule loaded third-party modules: {out.stdout}"
+
+
+# ------------------------------------------------------------------ PyTorch's Tensor API (issue 15)
+def test_grad_is_a_tensor_wrapping_the_gradient():
+    torch = pytest.importorskip("torch")
+    x = cr.Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    tx = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    (x * x).sum().backward()
+    (tx * tx).sum().backward()
+    assert isinstance(x.grad, cr.Tensor) and x.grad is x.grad and not x.grad.requires_grad
+    assert ((x.grad * x.grad).sum().sqrt().item()) == pytest.approx(tx.grad.norm().item(), rel=1e-12)
+    x.grad.zero_()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    (x * x).sum().backward()  # accumulates into the zeroed gradient
+    np.testing.assert_array_equal(x.grad, tx.grad.numpy())
+
+
+def test_grad_setter_checks_shape_and_takes_tensors_and_arrays():
+    x = cr.Tensor(np.zeros(3), requires_grad=True)
+    g = cr.Tensor(np.ones(3))
+    x.grad = g
+    assert x.grad is g
+    x.grad = np.full(3, 2.0)
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match=r"shape \(2,\).*shape \(3,\)"):
+        x.grad = np.ones(2)
+    with pytest.raises(TypeError, match="dtype"):
+        x.grad = cr.Tensor(np.ones(3, np.float32))
+    x.grad = None
+    assert x.grad is None
+
+
+def test_in_place_edits_of_grad_reach_the_optimizer():
+    w = cr.Tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = cr.optim.SGD([w], lr=1.0)
+    (w * 2).sum().backward()
+    opt.step()  # the gradient now lives in the flat buffer
+    w.grad.mul_(0.5)  # the user scales it in place, as in torch
+    before = w.data.copy()
+    opt.step()
+    np.testing.assert_allclose(w.data, before - 1.0)
+
+
+def test_zero_grad_sets_none_by_default_and_the_old_grad_keeps_its_values():
+    w = cr.Tensor(np.ones(3, np.float32), requires_grad=True)
+    model = cr.nn.Linear(3, 2)
+    opt = cr.optim.SGD([w], lr=0.1)
+    (w * 2).sum().backward()
+    opt.step()
+    old = w.grad
+    opt.zero_grad()
+    assert w.grad is None
+    (w * 5).sum().backward()  # written into the flat buffer the old gradient wrapped
+    np.testing.assert_array_equal(old, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(w.grad, [5.0, 5.0, 5.0])
+    model(cr.ones(1, 3)).sum().backward()
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    model(cr.ones(1, 3)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(not p.grad.numpy().any() for p in model.parameters())
+
+
+def test_size_dim_numel():
+    torch = pytest.importorskip("torch")
+    values = np.zeros((2, 3, 4))
+    x, tx = cr.Tensor(values), torch.tensor(values)
+    assert x.size() == tuple(tx.size()) and isinstance(x.size(), tuple) and isinstance(x.size(), cr.Size)
+    assert x.size(1) == tx.size(1) and x.size(-1) == tx.size(-1)
+    assert x.dim() == tx.dim() == x.ndimension() and x.numel() == tx.numel() == x.size().numel()
+    assert x.element_size() == tx.element_size() and x.is_floating_point()
+    with pytest.raises(IndexError, match="dim 3"):
+        x.size(3)
+
+
+def test_small_methods_match_torch():
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.5, -2.0], [0.0, 4.0]])
+    x, tx = cr.Tensor(values), torch.tensor(values)
+    assert x.tolist() == tx.tolist() and x[0, 0].item() == tx[0, 0].item()
+    assert x.T.contiguous().is_contiguous() and x.contiguous() is x
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+    c = x.clone()
+    c.data[0, 0] = 99.0
+    assert x.data[0, 0] == 1.5
+    d = x.detach()
+    assert d.data is x.data and d.is_leaf and not d.requires_grad
+
+
+@pytest.mark.parametrize("method,arg", [("add_", 2.0), ("sub_", 0.5), ("mul_", 3.0), ("div_", 4.0), ("fill_", 7.0),
+                                        ("copy_", np.array([1.0, 2.0]))])
+def test_in_place_methods_match_torch(method, arg):
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.5, -2.0], [0.0, 4.0]])
+    x, tx = cr.Tensor(values.copy()), torch.tensor(values.copy())
+    out = getattr(x, method)(arg)
+    getattr(tx, method)(torch.tensor(arg) if isinstance(arg, np.ndarray) else arg)
+    assert out is x
+    np.testing.assert_array_equal(x.numpy(), tx.numpy())
+
+
+def test_in_place_on_a_leaf_that_requires_grad_needs_no_grad():
+    w = cr.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w += 1.0
+    (w * 3).sum().backward()
+    same = w
+    with cr.no_grad():
+        w -= 0.1 * w.grad  # the manual SGD update changes the parameter itself
+        w.grad.zero_()
+    assert w is same
+    np.testing.assert_allclose(w.data, [0.7, 0.7])
+    h = w * 2
+    with pytest.raises(RuntimeError, match="part of a recorded graph"):
+        h.mul_(2)
+
+
+def test_int_tensor_in_place_with_a_float_is_refused_as_in_torch():
+    x = cr.Tensor(np.array([1, 2]))
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        x += 0.5
+    x += 2
+    assert x.dtype == np.int64 and x.tolist() == [3, 4]
+
+
+def test_setitem_in_place():
+    x = cr.zeros(2, 3)
+    x[0, 1:] = 5.0
+    x[1] = cr.Tensor(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x, [[0, 5, 5], [1, 2, 3]])
+    w = cr.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w[0] = 1.0
+
+
+def test_pytorch_update_idiom_on_data_updates_the_array_in_place():
+    # param.data is an array here; `param.data -= lr * param.grad` must not rebind it to a Tensor
+    w = cr.Tensor(np.ones(3), requires_grad=True)
+    (w * 2).sum().backward()
+    storage = w.data
+    w.data -= 0.5 * w.grad
+    assert w.data is storage and isinstance(w.data, np.ndarray)
+    np.testing.assert_array_equal(w.data, [0.0, 0.0, 0.0])
+    assert isinstance(np.ones(3) + w, cr.Tensor)  # ndarray (op) Tensor stays a Tensor op
+    assert float(cr.Tensor([2.5])) == 2.5 and int(cr.Tensor(np.array([3]))) == 3

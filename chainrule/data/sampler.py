@@ -21,15 +21,8 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
 
 
 def _generator(generator):
-    """A Generator from ``generator``; None means chainrule's global generator (``cr.manual_seed``)."""
-    if generator is None:
-        from .. import creation
-
-        global_generator = getattr(creation, "default_generator", None)
-        if callable(global_generator):
-            return global_generator()
-        if global_generator is not None:
-            return global_generator
+    """A ``numpy.random.Generator`` from ``generator``: an int seed, a NumPy or chainrule Generator, or None for
+    chainrule's global generator (``cr.manual_seed``)."""
     return as_generator(generator)
 
 

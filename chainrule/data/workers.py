@@ -39,11 +39,9 @@ def get_worker_info():
 def _seed_worker(seed):
     random.seed(seed)
     numpy.random.seed(seed % 2**32)
-    from .. import creation
+    from ..creation import manual_seed
 
-    manual_seed = getattr(creation, "manual_seed", None)
-    if manual_seed is not None:
-        manual_seed(seed)
+    manual_seed(seed)
 
 
 def _worker_loop(worker_id, num_workers, dataset, fetcher, tasks, results, seed, worker_init_fn):

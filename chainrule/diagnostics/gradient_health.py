@@ -101,13 +101,13 @@ class GradientHealth:
         groups = {}
         for module_name, module in self.model.named_modules():
             for param_name, param in module._parameters.items():
-                if param is None or param.grad is None:
+                if param is None or param._grad is None:
                     continue
                 group = module_name or type(module).__name__
                 match = _RECURRENT_PARAM.match(param_name) if hasattr(module, "gradient_recorder") else None
                 if match:
                     group = f"{group}.{match.group(1)}"
-                g = to_numpy(param.grad).astype(numpy.float64)
+                g = to_numpy(param._grad).astype(numpy.float64)
                 groups[group] = groups.get(group, 0.0) + float(numpy.vdot(g, g))
         norms = {name: math.sqrt(total) for name, total in groups.items()}
         self.history.append(norms)

@@ -71,6 +71,15 @@ def _array(tensor, op):
     raise TypeError(f"{op}: expected a Tensor or Parameter to fill in place, got {type(tensor).__name__}")
 
 
+def _source(seed, generator, op):
+    """``generator=`` (PyTorch's keyword, a ``chainrule.Generator``) or ``seed=``; neither: the global generator."""
+    if generator is not None:
+        if seed is not None:
+            raise ValueError(f"{op}: pass seed= or generator=, not both")
+        return generator
+    return seed
+
+
 def _fill(tensor, values):
     """Write host ``values`` into the tensor's existing array (never rebinding ``.data``)."""
     array = _array(tensor, "init")
@@ -105,31 +114,35 @@ def ones_(tensor):
     return constant_(tensor, 1)
 
 
-def normal_(tensor, mean=0.0, std=1.0, seed=None):
+def normal_(tensor, mean=0.0, std=1.0, seed=None, generator=None):
     """Fill with samples of N(mean, std²)."""
+    seed = _source(seed, generator, "normal_")
     array = _array(tensor, "normal_")
     if std < 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
     return _fill(tensor, mean + std * as_generator(seed).standard_normal(array.shape))
 
 
-def uniform_(tensor, a=0.0, b=1.0, seed=None):
+def uniform_(tensor, a=0.0, b=1.0, seed=None, generator=None):
     """Fill with samples of U(a, b)."""
+    seed = _source(seed, generator, "uniform_")
     array = _array(tensor, "uniform_")
     if b < a:
         raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
     return _fill(tensor, as_generator(seed).uniform(a, b, array.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, seed=None):
+def xavier_uniform_(tensor, gain=1.0, seed=None, generator=None):
     """Glorot uniform: U(-b, b), b = gain·√(6 / (fan_in + fan_out))."""
+    seed = _source(seed, generator, "xavier_uniform_")
     fan_in, fan_out = compute_fans(_array(tensor, "xavier_uniform_").shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, seed)
 
 
-def xavier_normal_(tensor, gain=1.0, seed=None):
+def xavier_normal_(tensor, gain=1.0, seed=None, generator=None):
     """Glorot normal: N(0, std²), std = gain·√(2 / (fan_in + fan_out))."""
+    seed = _source(seed, generator, "xavier_normal_")
     fan_in, fan_out = compute_fans(_array(tensor, "xavier_normal_").shape)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), seed)
 
@@ -144,26 +157,29 @@ def _kaiming_std(tensor, a, mode, nonlinearity, op):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, generator=None):
     """He uniform: U(-b, b), b = √3·gain/√fan (gain from ``nonlinearity`` with negative slope ``a``).
 
     The defaults (a=0, leaky_relu) give gain √2, i.e. He initialisation for ReLU networks.
     """
+    seed = _source(seed, generator, "kaiming_uniform_")
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, seed)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, generator=None):
     """He normal: N(0, std²), std = gain/√fan."""
+    seed = _source(seed, generator, "kaiming_normal_")
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"), seed)
 
 
-def orthogonal_(tensor, gain=1.0, seed=None):
+def orthogonal_(tensor, gain=1.0, seed=None, generator=None):
     """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014); used for recurrent weights.
 
     The tensor is viewed as (shape[0], rest); its rows (or columns, whichever are fewer)
     come out orthonormal.
     """
+    seed = _source(seed, generator, "orthogonal_")
     array = _array(tensor, "orthogonal_")
     if array.ndim < 2:
         raise ValueError(f"orthogonal_: needs a tensor with at least 2 axes, got shape {array.shape}")

@@ -21,7 +21,7 @@ __all__ = ["small_cnn", "lenet"]
 
 
 def _layer_seeds(seed, count):
-    """``count`` int seeds from ``seed`` (None: None each, fresh randomness)."""
+    """``count`` int seeds from ``seed`` (None: None each, so every layer draws from the global generator)."""
     if seed is None:
         return [None] * count
     rng = as_generator(seed)

@@ -327,10 +327,13 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (``grad = None``)."""
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's gradient: ``grad = None`` (the default, as PyTorch >= 2.0), or zero it in place."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none:
+                param.grad = None
+            elif param._grad is not None:
+                param._grad[...] = 0
 
     def apply(self, fn):
         """Call ``fn(module)`` on every sub-module (children first) and then on this module."""
@@ -364,8 +367,8 @@ class Module:
             for param in module._parameters.values():
                 if param is not None and param.data.dtype != dtype:
                     param.data = param.data.astype(dtype)
-                    if param.grad is not None:
-                        param.grad = param.grad.astype(dtype)
+                    if param._grad is not None:
+                        param.grad = param._grad.astype(dtype)
             for name, buffer in list(module._buffers.items()):
                 if buffer is not None and buffer.dtype.kind == "f" and buffer.dtype != dtype:
                     setattr(module, name, buffer.astype(dtype))

@@ -15,6 +15,7 @@ import math
 from ..backend import xp
 from ..tensor import as_tensor, result
 from ._dims import resolve_dim
+from ..tensor import piecewise_constant as _piecewise
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
@@ -59,7 +60,10 @@ def relu(x):
     def backward(g):
         return (g * (x.data > 0).astype(g.dtype),)
 
-    return result(out, (x,), backward, "relu")
+    def double(g):  # the mask is piecewise constant: no gradient of its own
+        return (g * _piecewise(x, (x.data > 0).astype(g.dtype)),)
+
+    return result(out, (x,), backward, "relu", double)
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -73,7 +77,10 @@ def leaky_relu(x, negative_slope=0.01):
     def backward(g):
         return (xp.where(positive, g, g * negative_slope),)
 
-    return result(out, (x,), backward, "leaky_relu")
+    def double(g):  # the slope mask is piecewise constant
+        return (g * _piecewise(x, xp.where(positive, 1.0, negative_slope).astype(g.dtype)),)
+
+    return result(out, (x,), backward, "leaky_relu", double)
 
 
 def elu(x, alpha=1.0):
@@ -102,7 +109,11 @@ def sigmoid(x):
     def backward(g):
         return (g * out * complement,)
 
-    return result(out, (x,), backward, "sigmoid")
+    def double(g):  # σ recomputed as a graph node, so its own derivative is followed
+        s = sigmoid(x)
+        return (g * s * (1 - s),)
+
+    return result(out, (x,), backward, "sigmoid", double)
 
 
 def _sigmoid_pair(x):
@@ -123,7 +134,11 @@ def tanh(x):
     def backward(g):
         return (g * (1 - out * out),)
 
-    return result(out, (x,), backward, "tanh")
+    def double(g):
+        t = tanh(x)
+        return (g * (1 - t * t),)
+
+    return result(out, (x,), backward, "tanh", double)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -142,7 +157,12 @@ def softplus(x, beta=1.0, threshold=20.0):
     def backward(g):
         return (xp.where(linear, g, g * _sigmoid_pair(bx)[0]),)
 
-    return result(out, (x,), backward, "softplus")
+    def double(g):
+        from .elementwise import where
+
+        return (where(linear, g, g * sigmoid(x * beta)),)
+
+    return result(out, (x,), backward, "softplus", double)
 
 
 # ----------------------------------------------------------------------------- GELU
@@ -292,7 +312,13 @@ def softmax(x, dim=None, *, axis=None):
     def backward(g):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
-    return result(out, (x,), backward, "softmax")
+    def double(g):
+        from .reduce import sum as total
+
+        s = softmax(x, axis)
+        return (s * (g - total(g * s, axis, True)),)
+
+    return result(out, (x,), backward, "softmax", double)
 
 
 def log_softmax(x, dim=None, *, axis=None):
@@ -306,7 +332,12 @@ def log_softmax(x, dim=None, *, axis=None):
     def backward(g):
         return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
 
-    return result(out, (x,), backward, "log_softmax")
+    def double(g):
+        from .reduce import sum as total
+
+        return (g - softmax(x, axis) * total(g, axis, True),)
+
+    return result(out, (x,), backward, "log_softmax", double)
 
 
 def softmin(x, axis=-1):

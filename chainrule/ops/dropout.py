@@ -2,7 +2,7 @@
 
 from ..backend import xp
 from ..creation import as_generator
-from ..tensor import Tensor, as_tensor, result
+from ..tensor import Tensor, as_tensor, constant, result
 
 __all__ = ["dropout"]
 
@@ -56,4 +56,7 @@ def dropout(x, p=0.5, training=True, seed=None, mask=None, noise_shape=None):
     def backward(g):
         return (g * factor,)
 
-    return result(out, (x,), backward, "dropout")
+    def double(g):  # the mask is constant
+        return (g * constant(factor),)
+
+    return result(out, (x,), backward, "dropout", double)

@@ -5,19 +5,46 @@ reduced to the input's shape by ``unbroadcast``. The comment above each backward
 gives the local derivative the chain rule multiplies ``g`` by.
 """
 
-from ..backend import xp
-from ..tensor import Tensor, as_tensor, constant, lift, result
+from ..backend import DEFAULT_DTYPE, xp
+from ..tensor import Tensor, as_tensor, constant, lift, piecewise_constant, result
 from .broadcast import unbroadcast
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def _pair(a, b, op):
-    """Both operands as tensors of a common kind; Python numbers take the tensor's dtype."""
+    """Both operands as tensors of one dtype, promoted as PyTorch does (see ``result_dtype``)."""
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             a = Tensor(a)
         else:
             a = lift(a, b)
-    return a, lift(b, a)
+    b = lift(b, a)
+    if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+        dtype = result_dtype(a, b)
+        a, b = _to(a, dtype), _to(b, dtype)
+    return a, b
+
+
+def result_dtype(a, b):
+    """The dtype of an element-wise op on tensors ``a`` and ``b``, by PyTorch's promotion rules.
+
+    Between categories (bool < integer < floating) the higher one's dtype wins (int64 + float32 is
+    float32, where NumPy gives float64); within one category a 0-d tensor does not raise a dimensioned
+    one's dtype (float32 + 0-d float64 is float32), otherwise NumPy's promotion applies.
+    (Python numbers were already given their dtype by ``lift``.)
+    """
+    da, db = a.data.dtype, b.data.dtype
+    ca, cb = _CATEGORY.get(da.kind, 3), _CATEGORY.get(db.kind, 3)
+    if ca != cb:
+        return da if ca > cb else db
+    if (a.data.ndim == 0) != (b.data.ndim == 0):
+        return db if a.data.ndim == 0 else da
+    return xp.promote_types(da, db)
+
+
+def _to(a, dtype):
+    return a if a.data.dtype == dtype else cast(a, dtype)
 
 
 def _broadcast_error(op, a, b):
@@ -36,7 +63,8 @@ def add(a, b):
     def backward(g):
         return unbroadcast(g, a.data.shape), unbroadcast(g, b.data.shape)
 
-    return result(out, (a, b), backward, "add")
+    # (unbroadcast and the rule work on Tensors alike: the rule is its own differentiable version)
+    return result(out, (a, b), backward, "add", backward)
 
 
 def sub(a, b):
@@ -51,7 +79,7 @@ def sub(a, b):
     def backward(g):
         return unbroadcast(g, a.data.shape), unbroadcast(-g, b.data.shape)
 
-    return result(out, (a, b), backward, "sub")
+    return result(out, (a, b), backward, "sub", backward)
 
 
 def mul(a, b):
@@ -69,12 +97,20 @@ def mul(a, b):
             unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return result(out, (a, b), backward, "mul")
+    def double(g):  # the same rule on Tensors
+        return (
+            unbroadcast(g * b, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * a, b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "mul", double)
 
 
 def div(a, b):
-    """``a / b``."""
+    """``a / b`` (true division: integer operands give the default float dtype, as in PyTorch)."""
     a, b = _pair(a, b, "div")
+    if a.data.dtype.kind != "f":
+        a, b = cast(a, DEFAULT_DTYPE), cast(b, DEFAULT_DTYPE)
     try:
         out = a.data / b.data
     except ValueError:
@@ -87,7 +123,13 @@ def div(a, b):
             unbroadcast(-g * out / b.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return result(out, (a, b), backward, "div")
+    def double(g):  # the same rule on Tensors
+        return (
+            unbroadcast(g / b, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-g * a / (b * b), b.data.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "div", double)
 
 
 def neg(a):
@@ -98,7 +140,7 @@ def neg(a):
     def backward(g):
         return (-g,)
 
-    return result(-a.data, (a,), backward, "neg")
+    return result(-a.data, (a,), backward, "neg", backward)
 
 
 def pow(a, b):
@@ -124,7 +166,12 @@ def pow(a, b):
                 gb = unbroadcast(xp.where(has_log, g * out * log_a, 0), b.data.shape)
         return ga, gb
 
-    return result(out, (a, b), backward, "pow")
+    def double(g):  # d(a^b)/da = b·a^(b-1) on Tensors (a constant exponent only)
+        if b.requires_grad:
+            raise RuntimeError("double backward is not implemented for 'pow' with a tensor exponent that requires grad")
+        return unbroadcast(g * b * a ** (b - 1), a.data.shape), None
+
+    return result(out, (a, b), backward, "pow", double)
 
 
 def exp(a):
@@ -136,7 +183,10 @@ def exp(a):
     def backward(g):
         return (g * out,)
 
-    return result(out, (a,), backward, "exp")
+    def double(g):
+        return (g * exp(a),)
+
+    return result(out, (a,), backward, "exp", double)
 
 
 def log(a):
@@ -148,7 +198,10 @@ def log(a):
     def backward(g):
         return (g / a.data,)
 
-    return result(out, (a,), backward, "log")
+    def double(g):
+        return (g / a,)
+
+    return result(out, (a,), backward, "log", double)
 
 
 def sqrt(a):
@@ -160,7 +213,10 @@ def sqrt(a):
     def backward(g):
         return (g / (2 * out),)
 
-    return result(out, (a,), backward, "sqrt")
+    def double(g):
+        return (g / (2 * sqrt(a)),)
+
+    return result(out, (a,), backward, "sqrt", double)
 
 
 def abs(a):
@@ -172,7 +228,10 @@ def abs(a):
     def backward(g):
         return (g * xp.sign(a.data),)
 
-    return result(out, (a,), backward, "abs")
+    def double(g):  # sign(a) is piecewise constant: no gradient of its own
+        return (g * piecewise_constant(a, xp.sign(a.data)),)
+
+    return result(out, (a,), backward, "abs", double)
 
 
 def clip(a, min=None, max=None):
@@ -194,28 +253,45 @@ def clip(a, min=None, max=None):
         raise ValueError(f"clip: shapes {shapes} of the input and its bounds cannot be broadcast together") from None
     parents = tuple(t for t in (a, low, high) if t is not None)
 
-    # d clip(a)/da = 1 inside [min, max], 0 outside;  d/dmin = 1 where min is the result, d/dmax likewise
-    def backward(g):
+    def masks():
+        """Where the gradient goes: to ``a`` (inside [min, max]), to ``min``, to ``max`` (None for a missing bound)."""
         x = a.data
         inside = xp.ones(out.shape, dtype=bool)
         if low is not None:
             inside &= x >= low.data
         if high is not None:
             inside &= x <= high.data
-        grads = [unbroadcast(g * inside, x.shape)]
+        below = above = None
         if low is not None:
             below = x < low.data
             if high is not None:
                 below &= low.data < high.data
-            grads.append(unbroadcast(g * below, low.shape) if low.requires_grad else None)
         if high is not None:
             above = x > high.data
             if low is not None:
                 above |= high.data < low.data
+        return inside, below, above
+
+    # d clip(a)/da = 1 inside [min, max], 0 outside;  d/dmin = 1 where min is the result, d/dmax likewise
+    def backward(g):
+        inside, below, above = masks()
+        grads = [unbroadcast(g * inside, a.shape)]
+        if low is not None:
+            grads.append(unbroadcast(g * below, low.shape) if low.requires_grad else None)
+        if high is not None:
             grads.append(unbroadcast(g * above, high.shape) if high.requires_grad else None)
         return tuple(grads)
 
-    return result(out, parents, backward, "clip")
+    def double(g):  # the masks are piecewise constant: g times each mask, summed back to its parent's shape
+        inside, below, above = masks()
+        grads = [unbroadcast(g * piecewise_constant(a, inside.astype(out.dtype)), a.shape)]
+        for bound, mask in ((low, below), (high, above)):
+            if bound is not None:
+                grads.append(unbroadcast(g * constant(mask.astype(out.dtype)), bound.shape)
+                             if bound.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "clip", double)
 
 
 def maximum(a, b):
@@ -241,7 +317,13 @@ def _select_extreme(a, b, op):
         share_a = xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype)
         return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * (1 - share_a), b.data.shape)
 
-    return result(out, (a, b), backward, op)
+    def double(g):  # the shares are piecewise constant
+        a_wins = (a.data > b.data) if op == "maximum" else (a.data < b.data)
+        share = xp.where(a.data == b.data, 0.5, a_wins).astype(g.dtype)
+        share_a, share_b = piecewise_constant(a, share), piecewise_constant(b, 1 - share)
+        return unbroadcast(g * share_a, a.data.shape), unbroadcast(g * share_b, b.data.shape)
+
+    return result(out, (a, b), backward, op, double)
 
 
 def where(condition, a, b):
@@ -259,7 +341,10 @@ def where(condition, a, b):
     def backward(g):
         return unbroadcast(xp.where(cond, g, 0), a.data.shape), unbroadcast(xp.where(cond, 0, g), b.data.shape)
 
-    return result(out, (a, b), backward, "where")
+    def double(g):
+        return unbroadcast(where(cond, g, 0), a.data.shape), unbroadcast(where(cond, 0, g), b.data.shape)
+
+    return result(out, (a, b), backward, "where", double)
 
 
 def cast(a, dtype):
@@ -273,7 +358,10 @@ def cast(a, dtype):
     def backward(g):
         return (g.astype(source, copy=False),)
 
-    return result(out, (a,), backward, "cast")
+    def double(g):
+        return (cast(g, source),)
+
+    return result(out, (a,), backward, "cast", double)
 
 
 # ---------------------------------------------------------------- comparisons

@@ -45,7 +45,28 @@ def getitem(a, index):
             target[where] = g
         return (grad,)
 
-    return result(out, (a,), backward, "getitem")
+    def double(g):  # the scatter as a recorded op (its own derivative gathers at ``index`` again)
+        return (_scatter(g, a.shape, index, gathers),)
+
+    return result(out, (a,), backward, "getitem", double)
+
+
+def _scatter(g, shape, index, gathers):
+    """Zeros of ``shape`` with the Tensor ``g`` written (added, when ``gathers``) at ``index``: getitem's backward."""
+    out = xp.zeros(shape, dtype=g.dtype)
+    if gathers:
+        xp.add.at(out, index, g.data)
+    else:
+        out[index] = g.data
+
+    # d scatter(g)/dg reads back the positions written: the gradient is gg[index]
+    def backward(gg):
+        return (gg[index],)
+
+    def double(gg):
+        return (getitem(gg, index),)
+
+    return result(out, (g,), backward, "scatter", double)
 
 
 def setitem(a, index, value):
@@ -58,16 +79,7 @@ def setitem(a, index, value):
     gradient would use the new values (PyTorch raises at ``backward()`` then).
     """
     grad_mode = is_grad_enabled()
-    if grad_mode and a.requires_grad:
-        if a.is_leaf:
-            raise RuntimeError(
-                "setitem: a leaf tensor that requires grad cannot be changed in place (PyTorch raises too); "
-                "wrap the assignment in chainrule.no_grad() if it is not meant to be differentiated"
-            )
-        raise RuntimeError(
-            "setitem: assigning into a tensor that is part of a recorded graph is not differentiable in "
-            "chainrule; build a new tensor instead (e.g. chainrule.where(mask, value, x) or chainrule.cat)"
-        )
+    a._check_inplace("setitem")  # PyTorch's errors for a leaf that requires grad, or a tensor of a graph
     if grad_mode and isinstance(value, Tensor) and value.requires_grad:
         raise RuntimeError(
             "setitem: the value requires grad, but assignment into a tensor is not differentiable in chainrule "

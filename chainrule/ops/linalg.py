@@ -76,7 +76,21 @@ def matmul(a, b):
             gb = unbroadcast(_swap(a2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
 
-    return result(out, (a, b), backward, "matmul")
+    def double(g):  # the same rule on Tensors
+        from .shape import swapaxes, unsqueeze
+
+        a2 = unsqueeze(a, 0) if a.ndim == 1 else a
+        b2 = unsqueeze(b, -1) if b.ndim == 1 else b
+        g2 = unsqueeze(g, -1) if b.ndim == 1 else g
+        g2 = unsqueeze(g2, -2) if a.ndim == 1 else g2
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g2 @ swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if b.requires_grad:
+            gb = unbroadcast(swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    return result(out, (a, b), backward, "matmul", double)
 
 
 def linear(x, weight, bias=None):
@@ -132,5 +146,21 @@ def linear(x, weight, bias=None):
             gb = g2.sum(axis=0)
         return gx, gw, gb
 
+    def double(g):  # the same rule on Tensors
+        from .reduce import sum as total
+        from .shape import swapaxes
+
+        g2 = g.reshape(-1, out_features) if flat else g
+        x2t = x.reshape(-1, in_features) if flat else x
+        gx = gw = gb = None
+        if x.requires_grad:
+            gx = g2 @ weight
+            gx = gx.reshape(xd.shape) if flat else gx
+        if weight.requires_grad:
+            gw = swapaxes(g2, 0, 1) @ x2t
+        if bias is not None and bias.requires_grad:
+            gb = total(g2, 0)
+        return gx, gw, gb
+
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return result(out, parents, backward, "linear")
+    return result(out, parents, backward, "linear", double)

@@ -13,7 +13,7 @@ import math
 import warnings
 
 from ..backend import xp
-from ..tensor import Tensor, as_tensor, result
+from ..tensor import Tensor, as_tensor, constant, result
 from .activation import _sigmoid_pair
 from .broadcast import unbroadcast
 from .shape import reshape
@@ -134,7 +134,13 @@ def mse_loss(pred, target, reduction="mean"):
     def backward(g):
         return _regression_grads(2 * diff * _upstream(g, reduction, diff.size), pred, target)
 
-    return result(out, (pred, target), backward, "mse_loss")
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast
+
+        gp = 2 * (pred - cast(target, pred.dtype)) * _upstream(g, reduction, diff.size)
+        return gp if pred.requires_grad else None, cast(-gp, target.dtype) if target.requires_grad else None
+
+    return result(out, (pred, target), backward, "mse_loss", double)
 
 
 def l1_loss(pred, target, reduction="mean"):
@@ -342,8 +348,44 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
         grad = _restore_layout(grad, z.shape, spatial, unbatched)
         return (grad, g_target) if target_tensor is not None else (grad,)
 
+    # The same rule on Tensors, d/dz = ((Σ_c Q_c)·softmax(z) - Q)·r, with Q (the weighted, smoothed target with
+    # ignored rows zeroed) a constant: softmax is recomputed as a graph node so its derivative is followed.
+    def double(g):
+        from .activation import softmax
+        from .shape import permute
+
+        if target_tensor is not None and not index_mode and target_tensor.requires_grad:
+            raise RuntimeError(
+                "double backward is not implemented for 'cross_entropy' with a probability target that requires grad"
+            )
+        if index_mode:
+            q = xp.zeros((m, n_classes), dtype=dtype)
+            q.reshape(-1)[picked] = (1 - label_smoothing) * (1 if w is None else w_y)
+            if label_smoothing:
+                q += eps_c * (1 if w is None else w)
+            if keep is not None:
+                q *= keep[:, None]
+        else:
+            q = big_q
+        gi = _upstream(g, reduction, denominator)
+        r = gi.reshape(-1, 1) if reduction == "none" else gi
+        if unbatched:
+            z2t = logits.reshape(1, n_classes)
+        elif spatial:
+            z2t = permute(logits, (0, *range(2, logits.ndim), 1)).reshape(-1, n_classes)
+        else:
+            z2t = logits
+        grad = (softmax(z2t, 1) * constant(q.sum(axis=1, keepdims=True)) - constant(q)) * r
+        if unbatched:
+            return (grad.reshape(n_classes),)
+        if spatial:
+            n, c, *rest = z.shape
+            last = len(z.shape) - 1
+            return (permute(grad.reshape(n, *rest, c), (0, last, *range(1, last))),)
+        return (grad,)
+
     parents = (logits,) if index_mode or target_tensor is None else (logits, target_tensor)
-    return result(out, parents, backward, op)
+    return result(out, parents, backward, op, double)
 
 
 def _restore_layout(grad, shape, spatial, unbatched):

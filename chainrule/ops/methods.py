@@ -110,3 +110,26 @@ def install():
     T.__getattr__ = _torch_names.tensor_getattr
     from . import more_methods  # (math, gather, sorting, einsum and matrix methods: their own module)
     more_methods.install()
+    for name in _NUMPY_DISPATCHED:
+        setattr(T, name, _accepting_numpy_keywords(getattr(T, name)))
+
+
+# NumPy's functions (np.sum, np.all, np.max, ...) call the method of the same name on a non-array object
+# with NumPy-only keywords (out=None, dtype=None); these methods accept them, so np.all(x.grad == 0) works.
+_NUMPY_DISPATCHED = ("sum", "mean", "prod", "all", "any", "max", "min", "std", "var", "argmax", "argmin",
+                     "cumsum", "cumprod")
+
+
+def _accepting_numpy_keywords(method):
+    """``method`` also taking NumPy's ``out`` (only None) and ``dtype`` (the result is cast to it)."""
+
+    def wrapper(self, *args, out=None, dtype=None, **kwargs):
+        if out is not None:
+            raise TypeError(f"Tensor.{method.__name__}: out= is not supported (chainrule returns a new tensor)")
+        value = method(self, *args, **kwargs)
+        return value if dtype is None else value.astype(dtype)
+
+    wrapper.__name__ = getattr(method, "__name__", "method")
+    wrapper.__doc__ = method.__doc__
+    wrapper.__wrapped__ = method
+    return wrapper

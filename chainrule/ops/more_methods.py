@@ -35,16 +35,28 @@ def _in_place(op, name):
                 raise ValueError(f"{name}: the result's shape {out.shape} differs from the tensor's {self.shape}")
             self.data[...] = out.data
             return self
+        # a tensor of the graph: the op reads a stand-in holding this node's graph, and this tensor becomes the result
         old = Tensor.__new__(Tensor)
-        for slot in ("data", "grad", "requires_grad", "_parents", "_backward", "_op"):
-            setattr(old, slot, getattr(self, slot))
+        for slot in _SLOTS:
+            value = getattr(self, slot, _UNSET)  # some slots are set only when used (hooks, a double rule)
+            if value is not _UNSET:
+                setattr(old, slot, value)
         out = op(old, *args, **kwargs)
-        for slot in ("data", "requires_grad", "_parents", "_backward", "_op"):
-            setattr(self, slot, getattr(out, slot))
+        for slot in _GRAPH_SLOTS:
+            value = getattr(out, slot, _UNSET)
+            if value is not _UNSET:
+                setattr(self, slot, value)
+            elif hasattr(self, slot):
+                delattr(self, slot)
         return self
 
     method.__name__ = name
     return method
+
+
+_UNSET = object()
+_SLOTS = [slot for slot in Tensor.__slots__ if slot != "__weakref__"]
+_GRAPH_SLOTS = ("data", "requires_grad", "_parents", "_backward", "_op", "_double")
 
 
 def install():

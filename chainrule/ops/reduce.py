@@ -56,7 +56,12 @@ def sum(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, a.shape, axes, keepdim), a.shape),)
 
-    return result(xp.asarray(out), (a,), backward, "sum")
+    def double(g):  # the same rule on Tensors (expand: broadcast_to, differentiably)
+        from .shape import expand
+
+        return (expand(_expand_back(g, a.shape, axes, keepdim), a.shape),)
+
+    return result(xp.asarray(out), (a,), backward, "sum", double)
 
 
 def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -72,7 +77,12 @@ def mean(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     def backward(g):
         return (xp.broadcast_to(_expand_back(g, a.shape, axes, keepdim) / count, a.shape),)
 
-    return result(xp.asarray(out), (a,), backward, "mean")
+    def double(g):  # the same rule on Tensors
+        from .shape import expand
+
+        return (expand(_expand_back(g, a.shape, axes, keepdim) / count, a.shape),)
+
+    return result(xp.asarray(out), (a,), backward, "mean", double)
 
 
 # ------------------------------------------------------------ variance and std

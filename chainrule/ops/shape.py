@@ -51,7 +51,7 @@ def _reshaped(a, shape, op):
     def backward(g):
         return (g.reshape(a.shape),)
 
-    return result(out, (a,), backward, op)
+    return result(out, (a,), backward, op, backward)  # (the rule works on Tensors too)
 
 
 def _tensor_list(tensors, op):
@@ -200,7 +200,10 @@ def _permute(a, axes, op):
     def backward(g):
         return (g.transpose(inverse),)
 
-    return result(out, (a,), backward, op)
+    def double(g):
+        return (_permute(g, inverse, op),)
+
+    return result(out, (a,), backward, op, double)
 
 
 # ------------------------------------------------------------ broadcasting
@@ -232,7 +235,7 @@ def expand(a, shape):
     def backward(g):
         return (unbroadcast(g, a.shape),)
 
-    return result(out, (a,), backward, "expand")
+    return result(out, (a,), backward, "expand", backward)  # (the rule works on Tensors too)
 
 
 # ------------------------------------------------------ joining and splitting
@@ -275,7 +278,7 @@ def _cat(tensors, axis, op):
             for t, start, stop in zip(tensors, bounds, bounds[1:])
         )
 
-    return result(out, tuple(tensors), backward, op)
+    return result(out, tuple(tensors), backward, op, backward)  # (the rule works on Tensors too)
 
 
 def stack(tensors, dim=None, *, axis=None):
@@ -297,7 +300,7 @@ def stack(tensors, dim=None, *, axis=None):
             g[before + (i,)].astype(t.dtype, copy=False) if t.requires_grad else None for i, t in enumerate(tensors)
         )
 
-    return result(out, tuple(tensors), backward, "stack")
+    return result(out, tuple(tensors), backward, "stack", backward)  # (the rule works on Tensors too)
 
 
 def split(a, split_size_or_sections, dim=None, *, axis=None):
@@ -389,7 +392,12 @@ def _block(a, index, op):
         grad[index] = g
         return (grad,)
 
-    return result(out, (a,), backward, op)
+    def double(g):
+        from .indexing import _scatter
+
+        return (_scatter(g, a.shape, index, False),)
+
+    return result(out, (a,), backward, op, double)
 
 
 def pad(a, pad_width, value=0.0):
@@ -404,7 +412,7 @@ def pad(a, pad_width, value=0.0):
     def backward(g):
         return (g[inner],)
 
-    return result(out, (a,), backward, "pad")
+    return result(out, (a,), backward, "pad", backward)  # (the rule works on Tensors too)
 
 
 def _pad_pairs(pad_width, ndim, shape):

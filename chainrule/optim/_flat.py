@@ -8,9 +8,11 @@ For each parameter group and each floating dtype in it, the optimizer owns one `
   other in group order. Parameter ``i`` occupies ``data[offsets[i]:offsets[i + 1]]`` and its
   ``param.data`` *is* that slice reshaped to the parameter's shape (a view, no copy), so an in-place
   update of ``data`` is visible through every parameter.
-* ``grad``  : the same layout for gradients. Once a parameter has a gradient, ``param.grad`` is the
-  matching view of ``grad``; the engine's ``Tensor._accumulate_grad`` adds into an existing
-  ``.grad`` in place, so ``backward()`` writes straight into the flat buffer.
+* ``grad``  : the same layout for gradients. Once a parameter has a gradient, its gradient array
+  ``param._grad`` (which the Tensor ``param.grad`` wraps) is the matching view of ``grad``; the
+  engine's ``Tensor._accumulate_grad`` adds into an existing gradient in place, and writes a fresh
+  one (after ``zero_grad()`` set it to None) into the view ``param._grad_home``, so ``backward()``
+  writes straight into the flat buffer either way.
 * ``state`` : name -> 1-D buffer of the same layout (momentum, Adam's ``exp_avg``/``exp_avg_sq``...).
 * ``scratch``: two preallocated 1-D buffers for temporaries, so a step allocates no arrays.
 * ``steps`` : per-parameter step counts (host int64), as PyTorch keeps them; a parameter that had
@@ -31,7 +33,7 @@ from ..backend import to_numpy, xp
 _GRAD_BUFFERS = weakref.WeakValueDictionary()
 
 _get_data = operator.attrgetter("data")
-_get_grad = operator.attrgetter("grad")
+_get_grad = operator.attrgetter("_grad")  # the gradient array (``grad`` is its Tensor wrapper)
 
 
 class FlatParams:
@@ -66,9 +68,11 @@ class FlatParams:
             data_view[...] = p.data
             p.data = data_view
             self.data_views.append(data_view)
-            self.grad_views.append(self.grad[lo:hi].reshape(self.shapes[i]))
-            if p.grad is not None:
-                self._adopt_grad(i, p.grad)
+            grad_view = self.grad[lo:hi].reshape(self.shapes[i])
+            self.grad_views.append(grad_view)
+            p._grad_home = grad_view  # backward() writes a parameter's fresh gradient here (no copy in step)
+            if p._grad is not None:
+                self._adopt_grad(i, p._grad)
         _GRAD_BUFFERS[id(self.grad)] = self
 
     # ------------------------------------------------------------ copy/pickle
@@ -80,8 +84,8 @@ class FlatParams:
         state = self.__dict__.copy()
         del state["data_views"], state["grad_views"]
         # which parameters had their data / grad in the buffers (anything else is adopted by sync())
-        state["_bound"] = [(p.data is d, p.grad is g) for p, d, g in zip(self.params, self.data_views,
-                                                                          self.grad_views)]
+        state["_bound"] = [(p.data is d, p._grad is g) for p, d, g in zip(self.params, self.data_views,
+                                                                           self.grad_views)]
         return state
 
     def __setstate__(self, state):
@@ -96,8 +100,9 @@ class FlatParams:
             self.grad_views.append(grad_view)
             if data_bound:
                 p.data = data_view
+            p._grad_home = grad_view  # where backward() writes a fresh gradient (see __init__)
             if grad_bound:
-                p.grad = grad_view
+                p._rebind_grad(grad_view)
         _GRAD_BUFFERS[id(self.grad)] = self
 
     # ------------------------------------------------------------------ syncing
@@ -117,7 +122,7 @@ class FlatParams:
         for i, p in enumerate(params):
             if p.data is not self.data_views[i]:
                 self._adopt_data(i)
-            g = p.grad
+            g = p._grad
             if g is self.grad_views[i]:
                 continue
             if g is None:
@@ -137,7 +142,8 @@ class FlatParams:
                 f"{self.where}: the gradient of parameter {i} (shape {view.shape}) has shape {tuple(g.shape)}"
             )
         view[...] = g
-        p.grad = view
+        p._grad_home = view
+        p._rebind_grad(view)
 
     def _adopt_data(self, i):
         """``param.data`` was rebound to a new array: take its values into the buffer and restore the view.

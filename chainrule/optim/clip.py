@@ -22,8 +22,8 @@ def _grads(parameters, where):
     for i, p in enumerate(parameters):
         if not isinstance(p, Tensor):
             raise TypeError(f"{where}: expected Tensors, but item {i} is a {type(p).__name__}")
-        if p.grad is not None:
-            grads.append(p.grad)
+        if p._grad is not None:
+            grads.append(p._grad)  # the arrays: a flat buffer's views are recognised by identity
     return grads
 
 

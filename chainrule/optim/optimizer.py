@@ -6,8 +6,8 @@ the parameters (see ``chainrule/optim/_flat.py`` for the layout), finds which pa
 gradient, and calls ``_update`` once per group and dtype in the common case where all do.
 
 Gradients that are ``None`` are skipped exactly as PyTorch skips them: no weight decay, no momentum
-update, no step count. ``zero_grad()`` by default *zeroes* gradients (keeping them as views into
-the flat buffer) rather than setting them to ``None``; see its docstring.
+update, no step count. ``zero_grad()`` sets gradients to ``None`` by default (as PyTorch >= 2.0);
+``zero_grad(set_to_none=False)`` zeroes them in place instead; see its docstring.
 """
 
 import math
@@ -185,30 +185,31 @@ class Optimizer:
         return [pack for packs in self._packs for pack in packs]
 
     # ---------------------------------------------------------------- steps
-    def zero_grad(self, set_to_none=False):
+    def zero_grad(self, set_to_none=True):
         """Reset the gradients before the next backward pass.
 
-        ``set_to_none=False`` (the default, and the fast one): one ``fill(0)`` per flat gradient buffer;
+        ``set_to_none=True`` (the default, as in PyTorch >= 2.0): every ``param.grad = None``. Parameters
+        the next loss does not reach are then skipped by ``step()``; the others get their fresh
+        gradients written straight into their views of the flat buffer by ``backward()`` (no copy in
+        ``step()``).
+
+        ``set_to_none=False``: one ``fill(0)`` per flat gradient buffer;
         each ``param.grad`` stays a view of it, so ``backward()`` accumulates straight into the
         buffer and ``step()`` copies nothing. As in PyTorch with ``set_to_none=False``, a gradient
         that is ``None`` stays ``None``, and a parameter that got a (zero) gradient is updated by the
         next ``step()`` even if the loss did not use it (weight decay and momentum still act).
-
-        ``set_to_none=True``: every ``param.grad = None`` (PyTorch's default). Parameters the next
-        loss does not reach are then skipped by ``step()``; the others get fresh gradient arrays from
-        ``backward()``, which ``step()`` copies into the buffer (one copy per parameter).
         """
         for packs in self._packs:
             for pack in packs:
                 if set_to_none:
                     for p in pack.params:
-                        p.grad = None
+                        p._drop_grad()
                     continue
                 pack.grad.fill(0)
-                if not all(map(operator.is_, (p.grad for p in pack.params), pack.grad_views)):
+                if not all(map(operator.is_, (p._grad for p in pack.params), pack.grad_views)):
                     for p, view in zip(pack.params, pack.grad_views):
-                        if p.grad is not None:
-                            p.grad = view
+                        if p._grad is not None:
+                            p._rebind_grad(view)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss if given.

@@ -19,6 +19,7 @@ from ..creation import as_generator
 from ..data.loader import DataLoader, is_multi_input
 from ..evaluate.metrics import get_metric, metric_name
 from ..function import no_grad
+from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from .callbacks import CallbackList, LearningRateScheduler
 from .errors import NonFiniteError
@@ -154,7 +155,11 @@ class Trainer:
         if check and self._buffer_slots:
             for module, name, backup in self._buffer_slots:  # BatchNorm running stats change in forward
                 xp.copyto(backup, getattr(module, name))
-        self.optimizer.zero_grad()
+        # in place (not set_to_none): every gradient stays a view of the flat buffer, nothing is reallocated
+        if isinstance(self.optimizer, Optimizer):
+            self.optimizer.zero_grad(set_to_none=False)
+        else:
+            self.optimizer.zero_grad()
         output = self.model(*_as_tensors(x_batch))
         loss = self.loss(output, y_batch, w_batch)
         value = loss.item()
@@ -211,8 +216,8 @@ class Trainer:
         if bad_inputs:
             notes.append(f"this batch's {' and '.join(bad_inputs)} contain NaN or inf values")
         if quantity == "gradient":
-            bad = [name for name, p in _named_params(self.model) if p.grad is not None
-                   and not numpy.all(numpy.isfinite(p.grad))]
+            bad = [name for name, p in _named_params(self.model) if p._grad is not None
+                   and not numpy.all(numpy.isfinite(p._grad))]
             notes.append(f"non-finite gradient in {', '.join(bad[:5]) or 'a parameter'}")
         message = (
             f"non-finite {quantity} ({value}) at epoch {epoch + 1}/{epochs}, batch {batch + 1}/{steps} "
@@ -697,14 +702,14 @@ def _gradient_sum(params):
     total = 0.0
     with numpy.errstate(over="ignore", invalid="ignore"):
         for param in params:
-            grad = param.grad
+            grad = param._grad
             if grad is not None:
                 total += float(grad.sum())
     return total
 
 
 def _gradients_finite(params):
-    return all(param.grad is None or bool(numpy.isfinite(param.grad).all()) for param in params)
+    return all(param._grad is None or bool(numpy.isfinite(param._grad).all()) for param in params)
 
 
 def _has_non_finite(array):

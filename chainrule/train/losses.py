@@ -85,7 +85,7 @@ class BatchLoss:
 
 
 def _align(target, shape):
-    if target is not None and hasattr(target, "shape") and target.shape != shape and target.size == _size(shape):
+    if target is not None and hasattr(target, "shape") and target.shape != shape and _size(target.shape) == _size(shape):
         return target.reshape(shape)
     return target
 

@@ -207,7 +207,7 @@ def test_retain_graph_gives_same_gradients_twice():
     out, h = gru(*tensors, lengths=[1, 4, 2])
     loss = out.sum() + (h * h).sum()
     loss.backward(retain_graph=True)
-    first = [t.grad.copy() for t in tensors]
+    first = [t.grad.clone() for t in tensors]
     loss.backward()
     for t, g in zip(tensors, first):
         np.testing.assert_allclose(t.grad, 2 * g)

@@ -17,10 +17,10 @@ def _setup(torch, dtype, scale, in_optimizer):
     for p, g in zip(params, grads):
         p.grad = g.copy()
     if opt is not None:
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=False)
         for p, g in zip(params, grads):
             p.grad[...] = g  # as backward() leaves them: views of the flat buffer
-        assert all(p.grad.base is opt.buffers[0].grad for p in params)
+        assert all(p._grad.base is opt.buffers[0].grad for p in params)
     theirs = [torch.tensor(v, requires_grad=True) for v in values]
     for t, g in zip(theirs, grads):
         t.grad = torch.tensor(g)
@@ -67,7 +67,7 @@ def test_optimizer_clip_grad_norm_ignores_missing_and_stale_gradients():
     params[3].grad = None
     for i in (0, 2):
         params[i].grad[...] = 3.0
-    expected = 3.0 * np.sqrt(params[0].size + params[2].size)
+    expected = 3.0 * np.sqrt(params[0].numel() + params[2].numel())
     assert opt.clip_grad_norm(1.0) == pytest.approx(expected, rel=1e-12)
     assert total_norm([params[0], params[2]]) == pytest.approx(1.0, rel=1e-6)
     assert params[1].grad is None
@@ -82,7 +82,7 @@ def test_subset_of_a_flat_buffer_uses_only_those_gradients():
         p.grad = np.ones(p.shape)
     opt.step()
     norm = clip_grad_norm_(params[:2], 0.5)
-    assert norm == pytest.approx(np.sqrt(params[0].size + params[1].size))
+    assert norm == pytest.approx(np.sqrt(params[0].numel() + params[1].numel()))
     np.testing.assert_array_equal(params[2].grad, 1.0)  # not part of the call: untouched
     assert total_norm(params[:2]) == pytest.approx(0.5, rel=1e-6)
 
@@ -123,7 +123,7 @@ def test_fast_path_reduces_the_whole_flat_buffer_once():
     for p in params:
         p.grad = np.ones(p.shape, np.float32)
     opt.step()
-    (buffer,) = _segments([p.grad for p in params])
+    (buffer,) = _segments([p._grad for p in params])
     assert buffer is opt.buffers[0].grad
-    assert len(_segments([p.grad for p in params[:3]])) == 3  # a subset: gradient by gradient
-    assert len(_segments([p.grad for p in params + params[:1]])) == 5  # a duplicate: as torch, counted twice
+    assert len(_segments([p._grad for p in params[:3]])) == 3  # a subset: gradient by gradient
+    assert len(_segments([p._grad for p in params + params[:1]])) == 5  # a duplicate: as torch, counted twice
