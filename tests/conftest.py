@@ -100,37 +100,12 @@ def compare_torch(torch):
 
 @pytest.fixture
 def compare_torch64(torch):
-    """``compare(ours, theirs, *arrays)``: like ``compare_torch`` in float64, to 1e-7 by default.
+    """``compare(ours, theirs, *arrays)``: ``torch64.compare64`` (float64, 1e-7, outputs and input gradients
+    under a non-uniform upstream gradient) with torch bound. Returns chainrule's output(s)."""
+    from torch64 import compare64
 
-    Every array becomes a leaf that requires a gradient (in chainrule and in torch); the outputs
-    must agree, then the same non-uniform upstream gradient goes back through both and every
-    input's gradient must agree. Returns chainrule's output(s).
-    """
-
-    def compare(ours, theirs, *arrays, rtol=1e-7, atol=1e-10, seed=1):
-        leaves = [cr.Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
-        refs = [torch.tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in arrays]
-        out, ref = ours(*leaves), theirs(*refs)
-        outs = list(out) if isinstance(out, (tuple, list)) else [out]
-        ref_outs = list(ref) if isinstance(ref, (tuple, list)) else [ref]
-        assert len(outs) == len(ref_outs), "different number of outputs"
-        gen = np.random.default_rng(seed)
-        total, ref_total = 0, 0
-        for o, r in zip(outs, ref_outs):
-            assert o.dtype == np.float64, f"output dtype {o.dtype}, expected float64"
-            assert o.shape == tuple(r.shape), f"output shape {o.shape}, torch gives {tuple(r.shape)}"
-            np.testing.assert_allclose(o.numpy(), r.detach().numpy(), rtol=rtol, atol=atol)
-            g = gen.standard_normal(o.shape) + 1.5
-            total = total + (o * cr.Tensor(g)).sum()
-            ref_total = ref_total + (r * torch.from_numpy(np.asarray(g))).sum()
-        if not ref_total.requires_grad:
-            return out
-        total.backward()
-        ref_total.backward()
-        for leaf, r in zip(leaves, refs):
-            expected = np.zeros(leaf.shape) if r.grad is None else r.grad.numpy()
-            actual = np.zeros(leaf.shape) if leaf.grad is None else np.asarray(leaf.grad)
-            np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
-        return out
+    def compare(ours, theirs, *arrays, **options):
+        outs = compare64(torch, ours, theirs, *arrays, **options)
+        return outs[0] if len(outs) == 1 else outs
 
     return compare

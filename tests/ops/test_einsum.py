@@ -6,7 +6,7 @@ import pytest
 
 import chainrule as cr
 
-from _float64_reference import compare64
+from torch64 import compare64
 
 # equation: operand shapes
 EQUATIONS = {

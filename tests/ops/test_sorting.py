@@ -5,7 +5,7 @@ import pytest
 
 import chainrule as cr
 
-from _float64_reference import compare64
+from torch64 import compare64
 
 
 @pytest.mark.parametrize("descending", [False, True])

@@ -1,8 +1,8 @@
 """``compare64``: run an op on chainrule and PyTorch float64 tensors made from the same arrays and check
 outputs (1e-7) and input gradients under one random, non-uniform upstream gradient.
 
-Shared by the tests of reductions, shape ops and indexing (imported by name: pytest puts this folder on
-``sys.path``). Outputs may be tensors or (nested) tuples of them, like ``max(x, 1)``'s (values, indices);
+The one such helper of the suite (``from torch64 import compare64``: pytest puts ``tests/`` on ``sys.path``
+for its conftest; the ``compare_torch64`` fixture is this function too). Outputs may be tensors or (nested) tuples of them, like ``max(x, 1)``'s (values, indices);
 integer and boolean outputs are compared exactly and carry no gradient.
 """
 
@@ -17,8 +17,13 @@ def _flat(out):
     return [out]
 
 
-def compare64(torch, ours, theirs, *arrays, seed=1, tol=1e-7, grads=True):
-    """Check ``ours(*chainrule tensors)`` against ``theirs(*torch tensors)``; returns our outputs."""
+def compare64(torch, ours, theirs, *arrays, seed=1, tol=None, rtol=1e-7, atol=1e-10, grads=True):
+    """Check ``ours(*chainrule tensors)`` against ``theirs(*torch tensors)``; returns our outputs.
+
+    ``tol`` sets both ``rtol`` and ``atol``; ``grads=False`` checks the outputs only.
+    """
+    if tol is not None:
+        rtol = atol = tol
     arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
     leaves = [cr.Tensor(a.copy(), requires_grad=True) for a in arrays]
     refs = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -34,7 +39,7 @@ def compare64(torch, ours, theirs, *arrays, seed=1, tol=1e-7, grads=True):
             np.testing.assert_array_equal(o.numpy(), r_np)
             continue
         assert o.dtype == np.float64, f"output dtype {o.dtype}, expected float64"
-        np.testing.assert_allclose(o.numpy(), r_np, rtol=tol, atol=tol)
+        np.testing.assert_allclose(o.numpy(), r_np, rtol=rtol, atol=atol)
         if grads and r.requires_grad:
             w = gen.standard_normal(o.shape)
             term, ref_term = (o * cr.Tensor(w)).sum(), (r * torch.from_numpy(w)).sum()
@@ -47,5 +52,5 @@ def compare64(torch, ours, theirs, *arrays, seed=1, tol=1e-7, grads=True):
     for leaf, r in zip(leaves, refs):
         expected = np.zeros(leaf.shape) if r.grad is None else r.grad.numpy()
         got = np.zeros(leaf.shape) if leaf.grad is None else np.asarray(leaf.grad)
-        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
     return outs
