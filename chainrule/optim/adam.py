@@ -4,9 +4,7 @@ import numpy
 
 from ..backend import xp
 from ..ops import compiled
-from .optimizer import (
-    Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
-)
+from .optimizer import Optimizer, _check_adam_like, _decayed, _running_average_, _running_square_average_, _scalars
 
 __all__ = ["Adam", "AdamW"]
 
@@ -48,9 +46,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        for key in ("lr", "eps", "weight_decay"):
-            _check_nonnegative(self, group, key)
-        _check_betas(self, group)
+        _check_adam_like(self, group)
 
     def _state_spec(self, group):
         spec = (("exp_avg", 0.0), ("exp_avg_sq", 0.0))
@@ -60,11 +56,7 @@ class Adam(Optimizer):
         lr, eps, weight_decay = _scalars(group, "lr", "eps", "weight_decay")
         beta1, beta2 = (float(b) for b in group["betas"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        if self._decoupled:
-            if weight_decay != 0:
-                p *= 1.0 - lr * weight_decay
-        else:
-            g = _l2_decayed(p, g, weight_decay, s1)
+        g = _decayed(p, g, lr, weight_decay, self._decoupled, s1)
         kernels = _kernels(p.dtype)
         scalar = p.dtype.type  # the kernels' arithmetic stays in the buffers' dtype
         if kernels is not None:

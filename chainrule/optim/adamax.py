@@ -1,7 +1,7 @@
 """Adamax: Adam with the infinity norm, PyTorch's rule."""
 
 from ..backend import xp
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _scalars
+from .optimizer import Optimizer, _check_adam_like, _l2_decayed, _running_average_, _scalars
 
 __all__ = ["Adamax"]
 
@@ -34,9 +34,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        for key in ("lr", "eps", "weight_decay"):
-            _check_nonnegative(self, group, key)
-        _check_betas(self, group)
+        _check_adam_like(self, group)
 
     def _state_spec(self, group):
         return (("exp_avg", 0.0), ("exp_inf", 0.0))

@@ -4,8 +4,7 @@ import math
 
 from ..backend import xp
 from .optimizer import (
-    Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
-    _spare,
+    Optimizer, _check_adam_like, _decayed, _running_average_, _running_square_average_, _scalars, _spare,
 )
 
 __all__ = ["NAdam"]
@@ -49,9 +48,7 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        for key in ("lr", "eps", "weight_decay", "momentum_decay"):
-            _check_nonnegative(self, group, key)
-        _check_betas(self, group)
+        _check_adam_like(self, group, "momentum_decay")
 
     def _state_spec(self, group):
         return (("exp_avg", 0.0), ("exp_avg_sq", 0.0))
@@ -59,11 +56,7 @@ class NAdam(Optimizer):
     def _update(self, group, step, p, g, state, s1, s2):
         lr, eps, weight_decay, momentum_decay = _scalars(group, "lr", "eps", "weight_decay", "momentum_decay")
         beta1, beta2 = (float(b) for b in group["betas"])
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                p *= 1.0 - lr * weight_decay
-        else:
-            g = _l2_decayed(p, g, weight_decay, s1)
+        g = _decayed(p, g, lr, weight_decay, group["decoupled_weight_decay"], s1)
         mu, mu_next = (beta1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay)) for t in (step, step + 1))
         mu_product = _mu_product(beta1, momentum_decay, step)
         m, v = state["exp_avg"], state["exp_avg_sq"]

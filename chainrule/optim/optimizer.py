@@ -476,6 +476,23 @@ def _l2_decayed(p, g, weight_decay, scratch):
     return scratch
 
 
+def _decayed(p, g, lr, weight_decay, decoupled, scratch):
+    """The Adam family's weight decay: ``decoupled`` shrinks ``p`` in place, ``p *= 1 - lr·weight_decay``
+    (AdamW), and returns ``g``; otherwise it returns the L2 gradient ``g + weight_decay·p`` (``_l2_decayed``)."""
+    if not decoupled:
+        return _l2_decayed(p, g, weight_decay, scratch)
+    if weight_decay != 0:
+        p *= 1.0 - lr * weight_decay
+    return g
+
+
+def _check_adam_like(optimizer, group, *extra):
+    """``lr``, ``eps``, ``weight_decay`` and the ``extra`` keys finite and >= 0; ``betas`` two numbers in [0, 1)."""
+    for key in ("lr", "eps", "weight_decay", *extra):
+        _check_nonnegative(optimizer, group, key)
+    _check_betas(optimizer, group)
+
+
 def _running_average_(avg, value, beta, scratch):
     """avg <- beta·avg + (1 - beta)·value, written as PyTorch's lerp: avg += (1 - beta)·(value - avg)."""
     xp.subtract(value, avg, out=scratch)

@@ -4,8 +4,7 @@ import math
 
 from ..backend import xp
 from .optimizer import (
-    Optimizer, _check_betas, _check_nonnegative, _l2_decayed, _running_average_, _running_square_average_, _scalars,
-    _spare,
+    Optimizer, _check_adam_like, _decayed, _running_average_, _running_square_average_, _scalars, _spare,
 )
 
 __all__ = ["RAdam"]
@@ -48,9 +47,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate(self, group):
-        for key in ("lr", "eps", "weight_decay"):
-            _check_nonnegative(self, group, key)
-        _check_betas(self, group)
+        _check_adam_like(self, group)
 
     def _state_spec(self, group):
         return (("exp_avg", 0.0), ("exp_avg_sq", 0.0))
@@ -58,11 +55,7 @@ class RAdam(Optimizer):
     def _update(self, group, step, p, g, state, s1, s2):
         lr, eps, weight_decay = _scalars(group, "lr", "eps", "weight_decay")
         beta1, beta2 = (float(b) for b in group["betas"])
-        if group["decoupled_weight_decay"]:
-            if weight_decay != 0:
-                p *= 1.0 - lr * weight_decay
-        else:
-            g = _l2_decayed(p, g, weight_decay, s1)
+        g = _decayed(p, g, lr, weight_decay, group["decoupled_weight_decay"], s1)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         _running_average_(m, g, beta1, s2)
         _running_square_average_(v, g, beta2, s2)
