@@ -19,3 +19,4 @@ from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
