@@ -26,7 +26,7 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain", "zeros_", "ones_", "constant_", "normal_", "uniform_", "xavier_uniform_",
     "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "compute_fans", "initialize_",
-    "INIT_SCHEMES",
+    "INIT_SCHEMES", "trunc_normal_", "eye_", "dirac_", "sparse_",
 ]
 
 _LINEAR_LIKE = (
@@ -89,6 +89,13 @@ def compute_fans(shape):
     return shape[1] * receptive, shape[0] * receptive
 
 
+def _seed(seed, generator):
+    """``generator`` (PyTorch's keyword: an int or a numpy.random.Generator here) when given, else ``seed``."""
+    if generator is not None and seed is not None and generator is not seed:
+        raise ValueError("init: give seed or generator, not both")
+    return seed if generator is None else generator
+
+
 def constant_(tensor, val):
     """Fill with ``val``."""
     _array(tensor, "constant_")[...] = val
@@ -105,31 +112,35 @@ def ones_(tensor):
     return constant_(tensor, 1)
 
 
-def normal_(tensor, mean=0.0, std=1.0, seed=None):
+def normal_(tensor, mean=0.0, std=1.0, seed=None, generator=None):
     """Fill with samples of N(mean, std²)."""
+    seed = _seed(seed, generator)
     array = _array(tensor, "normal_")
     if std < 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
     return _fill(tensor, mean + std * as_generator(seed).standard_normal(array.shape))
 
 
-def uniform_(tensor, a=0.0, b=1.0, seed=None):
+def uniform_(tensor, a=0.0, b=1.0, seed=None, generator=None):
     """Fill with samples of U(a, b)."""
+    seed = _seed(seed, generator)
     array = _array(tensor, "uniform_")
     if b < a:
         raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
     return _fill(tensor, as_generator(seed).uniform(a, b, array.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, seed=None):
+def xavier_uniform_(tensor, gain=1.0, seed=None, generator=None):
     """Glorot uniform: U(-b, b), b = gain·√(6 / (fan_in + fan_out))."""
+    seed = _seed(seed, generator)
     fan_in, fan_out = compute_fans(_array(tensor, "xavier_uniform_").shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, seed)
 
 
-def xavier_normal_(tensor, gain=1.0, seed=None):
+def xavier_normal_(tensor, gain=1.0, seed=None, generator=None):
     """Glorot normal: N(0, std²), std = gain·√(2 / (fan_in + fan_out))."""
+    seed = _seed(seed, generator)
     fan_in, fan_out = compute_fans(_array(tensor, "xavier_normal_").shape)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), seed)
 
@@ -144,26 +155,29 @@ def _kaiming_std(tensor, a, mode, nonlinearity, op):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, generator=None):
     """He uniform: U(-b, b), b = √3·gain/√fan (gain from ``nonlinearity`` with negative slope ``a``).
 
     The defaults (a=0, leaky_relu) give gain √2, i.e. He initialisation for ReLU networks.
     """
+    seed = _seed(seed, generator)
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, seed)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, generator=None):
     """He normal: N(0, std²), std = gain/√fan."""
+    seed = _seed(seed, generator)
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_"), seed)
 
 
-def orthogonal_(tensor, gain=1.0, seed=None):
+def orthogonal_(tensor, gain=1.0, seed=None, generator=None):
     """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014); used for recurrent weights.
 
     The tensor is viewed as (shape[0], rest); its rows (or columns, whichever are fewer)
     come out orthonormal.
     """
+    seed = _seed(seed, generator)
     array = _array(tensor, "orthogonal_")
     if array.ndim < 2:
         raise ValueError(f"orthogonal_: needs a tensor with at least 2 axes, got shape {array.shape}")
@@ -177,6 +191,68 @@ def orthogonal_(tensor, gain=1.0, seed=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(array.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, seed=None, generator=None):
+    """Fill with N(mean, std²) samples restricted to [a, b] (absolute bounds, as PyTorch): values
+    outside are drawn again until every one lies inside."""
+    array = _array(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
+    if std < 0:
+        raise ValueError(f"trunc_normal_: std must be >= 0, got {std}")
+    rng = as_generator(_seed(seed, generator))
+    values = mean + std * rng.standard_normal(array.size)
+    for _ in range(1000):
+        outside = (values < a) | (values > b)
+        if not outside.any():
+            break
+        values[outside] = mean + std * rng.standard_normal(int(outside.sum()))
+    else:
+        raise ValueError(f"trunc_normal_: N({mean}, {std}²) almost never falls in [{a}, {b}]; check the bounds")
+    return _fill(tensor, values.reshape(array.shape))
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, as many as fit)."""
+    array = _array(tensor, "eye_")
+    if array.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D tensor, got shape {array.shape}")
+    return _fill(tensor, numpy.eye(*array.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight (out, in, *kernel) with the Dirac delta: each of the first
+    ``in`` output channels of every group copies one input channel through the kernel's centre."""
+    array = _array(tensor, "dirac_")
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-D tensor, got shape {array.shape}")
+    if not isinstance(groups, int) or groups < 1 or array.shape[0] % groups:
+        raise ValueError(f"dirac_: groups must divide the {array.shape[0]} output channels, got {groups!r}")
+    per_group = array.shape[0] // groups
+    values = numpy.zeros(array.shape)
+    centre = tuple(n // 2 for n in array.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, array.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, seed=None, generator=None):
+    """Fill a 2-D tensor with N(0, std²) samples, then zero ceil(sparsity·rows) random rows of every
+    column (Martens 2010)."""
+    array = _array(tensor, "sparse_")
+    if array.ndim != 2:
+        raise ValueError(f"sparse_: needs a 2-D tensor, got shape {array.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rng = as_generator(_seed(seed, generator))
+    rows, cols = array.shape
+    values = std * rng.standard_normal((rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0
+    return _fill(tensor, values)
 
 
 # ------------------------------------------------------------- layer schemes
