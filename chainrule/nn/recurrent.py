@@ -25,7 +25,7 @@ import numbers
 from ..backend import xp
 from ..creation import as_generator
 from ..ops.dropout import dropout
-from ..ops.recurrent import check_lengths, gru, last_step, lstm, rnn
+from ..ops.recurrent import check_lengths, gru, last_step, lstm, lstm_projected, rnn
 from ..ops.shape import concat, permute, stack
 from .module import Module, as_input, config_seed, layer_dtype
 from .parameter import Parameter
@@ -45,6 +45,7 @@ class RNNBase(Module):
 
     GATES = 1
     NUM_STATES = 1  # LSTM: 2 (h and c)
+    proj_size = 0  # LSTM: the size of the projected hidden state (0: none)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, seed=None, dtype="float32"):
@@ -64,14 +65,17 @@ class RNNBase(Module):
         self._rng = as_generator(seed if config_seed(seed) is not None else None)
         self.gradient_recorder = None  # callable(name, t, norm), e.g. from chainrule.diagnostics
         G, H = self.GATES, self.hidden_size
+        R = self.proj_size or H  # the size of h (and of each direction's output)
         for layer in range(self.num_layers):
-            inputs = self.input_size if layer == 0 else H * self.num_directions
+            inputs = self.input_size if layer == 0 else R * self.num_directions
             for suffix in self._suffixes():
                 setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(xp.empty((G * H, inputs), dtype=self.dtype)))
-                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(xp.empty((G * H, H), dtype=self.dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(xp.empty((G * H, R), dtype=self.dtype)))
                 if self.bias:
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(xp.empty(G * H, dtype=self.dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(xp.empty(G * H, dtype=self.dtype)))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_l{layer}{suffix}", Parameter(xp.empty((R, H), dtype=self.dtype)))
         self.reset_parameters()
 
     @property
@@ -94,7 +98,7 @@ class RNNBase(Module):
 
     def _state_sizes(self):
         """The size of each state (LSTM with ``proj_size``: h is smaller than c)."""
-        return (self.hidden_size,) * self.NUM_STATES
+        return ((self.proj_size or self.hidden_size),) + (self.hidden_size,) * (self.NUM_STATES - 1)
 
     def _check_states(self, hx, B, batched=True):
         """``hx`` as a list of per-state tensors of shape (L·D, B, H), or None (unbatched: (L·D, H) given)."""
@@ -244,6 +248,9 @@ class LSTM(RNNBase):
     ``forward(x, hx=None, lengths=None)`` takes ``hx = (h0, c0)`` and returns ``(output, (h_n, c_n))``.
     Arguments as for ``RNN`` (without ``nonlinearity``), plus
 
+    proj_size : int
+        If > 0, the hidden state is projected to this size, h = W_hr·(o·tanh(c)) (``weight_hr_l{k}``,
+        (proj_size, hidden_size)): outputs and h have proj_size features, c hidden_size (PyTorch's).
     forget_bias : float
         Added to the forget-gate biases after initialisation. A positive value makes the cell
         start out remembering (σ(3) ≈ 0.95 kept per step), which lets gradient reach early steps
@@ -255,12 +262,17 @@ class LSTM(RNNBase):
     NUM_STATES = 2
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, forget_bias=0.0, seed=None, dtype="float32"):
+                 bidirectional=False, proj_size=0, forget_bias=0.0, seed=None, dtype="float32"):
         if not isinstance(forget_bias, numbers.Real) or isinstance(forget_bias, bool):
             raise ValueError(f"LSTM: forget_bias must be a number, got {forget_bias!r}")
         if forget_bias and not bias:
             raise ValueError(f"LSTM: forget_bias={forget_bias} needs bias=True")
+        if not isinstance(proj_size, numbers.Integral) or isinstance(proj_size, bool) or proj_size < 0:
+            raise ValueError(f"LSTM: proj_size must be a non-negative int, got {proj_size!r}")
+        if proj_size and isinstance(hidden_size, numbers.Integral) and proj_size >= hidden_size:
+            raise ValueError(f"LSTM: proj_size ({proj_size}) must be smaller than hidden_size ({hidden_size})")
         self.forget_bias = float(forget_bias)
+        self.proj_size = int(proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, seed, dtype)
 
     def reset_parameters(self, seed=None):
@@ -273,9 +285,22 @@ class LSTM(RNNBase):
                     param.data[H:2 * H] += self.forget_bias
 
     def get_config(self):
-        return {**super().get_config(), "forget_bias": self.forget_bias}
+        config = {**super().get_config(), "forget_bias": self.forget_bias}
+        if self.proj_size:
+            config["proj_size"] = self.proj_size
+        return config
+
+    def extra_repr(self):
+        text = super().extra_repr()
+        if not self.proj_size:
+            return text
+        sizes = f"{self.input_size}, {self.hidden_size}"
+        return sizes + f", proj_size={self.proj_size}" + text[len(sizes):]
 
     def _cell(self, x, weights, states, lengths, reverse, recorder, suffix):
+        if self.proj_size:
+            return lstm_projected(x, *weights, getattr(self, f"weight_hr_{suffix}"), states[0], states[1],
+                                  lengths=lengths, reverse=reverse, recorder=recorder)
         return lstm(x, *weights, states[0], states[1], lengths=lengths, reverse=reverse, recorder=recorder)
 
 

@@ -117,3 +117,16 @@ def test_cell_without_bias(torch, rng):
 def test_bad_inputs(make, args, match):
     with pytest.raises(ValueError, match=match):
         make()(*args)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True, "batch_first": True}])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_lstm_proj_size_matches_torch(torch, rng, kwargs, with_state):
+    ours, theirs = _pair(torch, "LSTM", 3, 4, proj_size=2, **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(nn.LSTM(3, 4, proj_size=2, **kwargs)) == repr(theirs)
+    x = rng.standard_normal((2, 5, 3) if kwargs.get("batch_first") else (5, 2, 3))
+    L = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    hx = (rng.standard_normal((L, 2, 2)), rng.standard_normal((L, 2, 4))) if with_state else None
+    _check(torch, ours, theirs, [x, hx], rng)
+    assert repr(nn.build_module(ours.to_config())) == repr(ours)

@@ -79,8 +79,13 @@ def test_bad_arguments(call, match):
         call()
 
 
-@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
-@pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True, "batch_first": True}])
+@pytest.mark.parametrize("name, kwargs", [
+    ("RNN", {}), ("LSTM", {}), ("GRU", {}), ("LSTM", {"proj_size": 2}),
+    ("RNN", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("GRU", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "proj_size": 3}),
+])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_layers_on_packed_sequences_match_torch(torch, rng, name, kwargs, with_state):
     ours = getattr(nn, name)(3, 4, **kwargs, dtype="float64")
@@ -93,7 +98,10 @@ def test_layers_on_packed_sequences_match_torch(torch, rng, name, kwargs, with_s
     ref_packed = torch.nn.utils.rnn.pack_padded_sequence(xr, torch.tensor(lengths), enforce_sorted=False)
     L = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
     h0 = rng.standard_normal((L, 3, 4)) if with_state else None
-    args = [] if h0 is None else [(h0, h0[::-1].copy()) if name == "LSTM" else h0]
+    if with_state and kwargs.get("proj_size"):
+        args = [(h0[..., : kwargs["proj_size"]].copy(), h0[::-1].copy())]
+    else:
+        args = [] if h0 is None else [(h0, h0[::-1].copy()) if name == "LSTM" else h0]
     states = [tuple(cr.Tensor(s, requires_grad=True) for s in a) if isinstance(a, tuple) else cr.Tensor(a, requires_grad=True) for a in args]
     ref_states = [tuple(torch.tensor(s, requires_grad=True) for s in a) if isinstance(a, tuple) else torch.tensor(a, requires_grad=True) for a in args]
     out, final = ours(packed, *states)
