@@ -1,15 +1,16 @@
-"""``Embedding``: a learned vector per token id (the first layer of a text model)."""
+"""``Embedding``: a learned vector per token id (the first layer of a text model); ``EmbeddingBag``: sums,
+means or maxima of bags of them."""
 
 import numbers
 
 from ..backend import xp
 from ..creation import as_generator
-from ..ops.embedding import embedding
+from ..ops.embedding import embedding, embedding_bag
 from ..tensor import Tensor
 from .module import Module, config_seed, layer_dtype
 from .parameter import Parameter
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
 
 
 class Embedding(Module):
@@ -121,4 +122,68 @@ class Embedding(Module):
             text += ", scale_grad_by_freq=True"
         if self.sparse:
             text += ", sparse=True"
+        return text + ("" if self.dtype == xp.float32 else f", dtype={self.dtype.name}")
+
+
+class EmbeddingBag(Embedding):
+    """Bags of ids -> the sum, mean or max of their embeddings (``torch.nn.EmbeddingBag``), without
+    building the (bags, N, dim) intermediate.
+
+    ``forward(input, offsets=None, per_sample_weights=None)``: ``input`` (B, N) is B bags of N ids, or
+    a 1-D ``input`` is cut into bags starting at ``offsets``. Output (bags, embedding_dim). Arguments as
+    :class:`Embedding`, plus ``mode`` ("sum", "mean", "max") and ``include_last_offset``; ids equal to
+    ``padding_idx`` are left out of every bag.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, seed=None,
+                 dtype="float32"):
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        self.mode = mode
+        self.include_last_offset = bool(include_last_offset)
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                         _weight=_weight, seed=seed, dtype=dtype)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag holding a copy of ``embeddings`` (num_embeddings, dim); ``freeze``: not trained."""
+        array = xp.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
+        if array.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D, got shape {array.shape}")
+        layer = cls(array.shape[0], array.shape[1], max_norm, norm_type, scale_grad_by_freq, mode, sparse, array,
+                    include_last_offset, padding_idx, dtype=array.dtype if array.dtype.kind == "f" else "float32")
+        layer.weight.requires_grad_(not freeze)
+        return layer
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+                             self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mode=self.mode, include_last_offset=self.include_last_offset)
+        freeze = config.pop("_freeze", False)
+        return config if not freeze else {**config, "freeze": True}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        freeze = config.pop("freeze", False)
+        layer = super().from_config(config)
+        layer.weight.requires_grad_(not freeze)
+        return layer
+
+    def extra_repr(self):  # PyTorch's order
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        text += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
         return text + ("" if self.dtype == xp.float32 else f", dtype={self.dtype.name}")

@@ -4,8 +4,10 @@
 from ..ops import normalization as _norm
 from ..ops.bilinear import bilinear as _bilinear
 from ..ops.embedding import embedding as _embedding
+from ..ops.embedding import embedding_bag as _embedding_bag
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "bilinear", "embedding"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "bilinear", "embedding",
+           "embedding_bag"]
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -47,3 +49,10 @@ def bilinear(input1, input2, weight, bias=None):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
     """Rows of ``weight`` picked by the integer ids ``input`` (see ``chainrule.ops.embedding.embedding``)."""
     return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """Sums, means or maxima of bags of embedding rows (see ``chainrule.ops.embedding.embedding_bag``)."""
+    return _embedding_bag(input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                          per_sample_weights, include_last_offset, padding_idx)
