@@ -240,8 +240,9 @@ class Module:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
+            with_kwargs = self.__dict__.get("_forward_pre_hooks_with_kwargs", ())
             for key, hook in list(self._forward_pre_hooks.items()):
-                if key in self._forward_pre_hooks_with_kwargs:
+                if key in with_kwargs:
                     changed = hook(self, args, kwargs)
                     if changed is not None:
                         if not (isinstance(changed, tuple) and len(changed) == 2):
@@ -254,15 +255,17 @@ class Module:
                     changed = hook(self, args)
                     if changed is not None:
                         args = changed if isinstance(changed, tuple) else (changed,)
-        if self._backward_hooks or self._backward_pre_hooks:
+        d = self.__dict__  # (.get: a module pickled before backward hooks existed has no such registry)
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
             from .hooks import call_with_backward_hooks
 
             output = call_with_backward_hooks(self, args, kwargs)
         else:
             output = self.forward(*args, **kwargs)
         if self._forward_hooks or _GLOBAL_POST_HOOKS:
+            with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
             for key, hook in list(self._forward_hooks.items()):
-                if key in self._forward_hooks_with_kwargs:
+                if key in with_kwargs:
                     changed = hook(self, args, kwargs, output)
                 else:
                     changed = hook(self, args, output)
