@@ -119,6 +119,7 @@ def test_bad_inputs(make, args, match):
         make()(*args)
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 @pytest.mark.parametrize("kwargs", [{}, {"num_layers": 2, "bidirectional": True, "batch_first": True}])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_lstm_proj_size_matches_torch(torch, rng, kwargs, with_state):

@@ -79,6 +79,7 @@ def test_bad_arguments(call, match):
         call()
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
 @pytest.mark.parametrize("name, kwargs", [
     ("RNN", {}), ("LSTM", {}), ("GRU", {}), ("LSTM", {"proj_size": 2}),
     ("RNN", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
