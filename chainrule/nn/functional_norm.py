@@ -6,7 +6,7 @@ from ..ops.bilinear import bilinear as _bilinear
 from ..ops.embedding import embedding as _embedding
 from ..ops.embedding import embedding_bag as _embedding_bag
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "bilinear", "embedding",
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "rms_norm", "group_norm", "local_response_norm", "bilinear", "embedding",
            "embedding_bag"]
 
 
@@ -29,6 +29,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing ``normalized_shape`` axes."""
     return _norm.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes."""
+    return _norm.rms_norm(input, normalized_shape, weight, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

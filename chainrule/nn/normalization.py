@@ -1,17 +1,17 @@
 """Normalisation layers, as ``torch.nn``: ``BatchNorm1d``/``BatchNorm3d`` (``BatchNorm2d`` lives with the
-convolutions), ``InstanceNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm`` and ``LocalResponseNorm``: thin state
+convolutions), ``InstanceNorm1d/2d/3d``, ``LayerNorm``, ``RMSNorm``, ``GroupNorm`` and ``LocalResponseNorm``: thin state
 around the fused ops in ``chainrule.ops.normalization``."""
 
 import numbers
 
 from ..backend import xp
-from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm
 from .module import Module, as_input, layer_dtype
 from .parameter import Parameter
 
 __all__ = [
     "BatchNorm1d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "LocalResponseNorm",
+    "LocalResponseNorm", "RMSNorm",
 ]
 
 
@@ -350,3 +350,48 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes, then an element-wise scale γ.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+    eps : float, optional
+        Added to the mean square; None: the dtype's machine epsilon (PyTorch's default).
+    elementwise_affine : bool
+        Learn γ (``weight``, starting at 1) of ``normalized_shape``.
+    dtype : str or dtype
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype="float32"):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+        if not shape or any(not isinstance(n, numbers.Integral) or n < 1 for n in shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        if eps is not None and (not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps <= 0):
+            raise ValueError(f"RMSNorm: eps must be a positive number or None, got {eps!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = None if eps is None else float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.dtype = layer_dtype(dtype)
+        weight = Parameter(xp.ones(self.normalized_shape, dtype=self.dtype)) if self.elementwise_affine else None
+        self.register_parameter("weight", weight)
+
+    def reset_parameters(self, seed=None):
+        """γ = 1 (no randomness)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, x):
+        return rms_norm(as_input(x, self.dtype), self.normalized_shape, self.weight, self.eps)
+
+    def get_config(self):
+        return {
+            "normalized_shape": list(self.normalized_shape), "eps": self.eps,
+            "elementwise_affine": self.elementwise_affine, "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -1,5 +1,5 @@
 """Normalisation ops, fused: ``batch_norm``, ``layer_norm``, ``group_norm`` (and ``instance_norm``,
-its one-channel-per-group case) with hand-written backward, and ``local_response_norm``.
+its one-channel-per-group case) and ``rms_norm`` with hand-written backward, and ``local_response_norm``.
 
 Both compute, over some axes with n elements per group,
     x̂ = (x - μ) / σ,   σ = √(var + eps),   y = γ·x̂ + β
@@ -10,10 +10,12 @@ Written as chains of small ops this would take a dozen graph nodes and arrays pe
 fused it takes two reductions forward and two backward.
 """
 
+import math
+
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
 
 
 def _check_param(name, param, shape, op):
@@ -327,3 +329,42 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
         return (g * s_pow - (2 * alpha * beta / size) * data * _window_sum(inner, after, before),)
 
     return result(out, (x,), backward, "local_response_norm")
+
+
+def rms_norm(x, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` axes (PyTorch's ``rms_norm``):
+    y = x / √(mean(x²) + eps) · γ, with ``eps`` the dtype's machine epsilon when None.
+
+    x : Tensor of shape (..., *normalized_shape);  weight : Tensor of shape ``normalized_shape``, optional.
+    """
+    x = as_tensor(x)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != normalized_shape:
+        raise ValueError(f"rms_norm: input shape {x.shape} must end with normalized_shape {normalized_shape}")
+    weight = _check_param("weight", weight, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = float(xp.finfo(x.dtype).eps)
+    d = math.prod(normalized_shape)
+    data = x.data.reshape(-1, d)
+    inv_rms = 1.0 / xp.sqrt((data * data).mean(axis=1, keepdims=True) + eps)
+    xhat = data * inv_rms
+    gamma = None if weight is None else weight.data.reshape(d)
+    out = (xhat * gamma if gamma is not None else xhat).reshape(x.shape)
+    parents = tuple(t for t in (x, weight) if t is not None)
+
+    # dL/dx = r·(ĝ - x̂·mean(ĝ·x̂)),  ĝ = γ·g,  r = 1/√(mean(x²) + eps)   (no mean to subtract, unlike layer_norm)
+    # dL/dγ = Σ g·x̂ over the leading axes
+    def backward(g):
+        g2 = g.reshape(-1, d)
+        grads = []
+        if x.requires_grad:
+            gh = g2 * gamma if gamma is not None else g2
+            grads.append(((gh - xhat * (gh * xhat).mean(axis=1, keepdims=True)) * inv_rms).reshape(x.shape))
+        else:
+            grads.append(None)
+        if weight is not None:
+            grads.append((g2 * xhat).sum(axis=0).reshape(normalized_shape) if weight.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "rms_norm")

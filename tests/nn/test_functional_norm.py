@@ -22,12 +22,13 @@ def _cases(rng):
         ("instance_norm", [x, *stats(), None, None], {"use_input_stats": False}, [0]),
         ("layer_norm", [x, (4, 5), rng.standard_normal((4, 5)), None], {"eps": 1e-3}, [0, 2]),
         ("group_norm", [x, 2, w, b], {}, [0, 2, 3]),
+        ("rms_norm", [x, (5,), rng.standard_normal(5)], {}, [0, 2]),
         ("local_response_norm", [x, 3], {"alpha": 0.3, "k": 0.5}, [0]),
         ("bilinear", [rng.standard_normal((3, 2)), rng.standard_normal((3, 4)), rng.standard_normal((5, 2, 4)), b[:1].repeat(5)], {}, [0, 1, 2, 3]),
     ]
 
 
-@pytest.mark.parametrize("case", range(9))
+@pytest.mark.parametrize("case", range(10))
 def test_functions_match_torch(torch, rng, case):
     name, args, kwargs, differentiable = _cases(rng)[case]
     ours_args, their_args = [], []

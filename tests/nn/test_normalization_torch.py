@@ -50,6 +50,8 @@ CASES = [
     ("LayerNorm", ([4],), {"elementwise_affine": False}, (3, 4)),
     ("LocalResponseNorm", (3,), {"alpha": 0.5, "beta": 0.8, "k": 2.0}, (2, 5, 3)),
     ("LocalResponseNorm", (2,), {}, (2, 4, 2, 3)),
+    ("RMSNorm", ((3, 4),), {}, (2, 3, 4)),
+    ("RMSNorm", (4,), {"eps": 1e-3, "elementwise_affine": False}, (3, 4)),
 ]
 
 
@@ -100,3 +102,6 @@ def test_group_norm_gradcheck(rng):
     x, w, b = rng.standard_normal((2, 4, 3)), rng.standard_normal(4), rng.standard_normal(4)
     assert cr.gradcheck(lambda x, w, b: group_norm(x, 2, w, b), [x, w, b])
     assert cr.gradcheck(lambda x: local_response_norm(x, 3, 0.5, 0.75, 1.0), [x])
+    from chainrule.ops.normalization import rms_norm
+
+    assert cr.gradcheck(lambda x, w: rms_norm(x, (3,), w, 1e-3), [x, rng.standard_normal(3)])
