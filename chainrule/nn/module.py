@@ -51,7 +51,10 @@ class RemovableHandle:
     def remove(self):
         self._hooks.pop(self.id, None)
         for registry in self._extra:
-            registry.discard(self.id) if isinstance(registry, set) else registry.pop(self.id, None)
+            if isinstance(registry, set):
+                registry.discard(self.id)
+            else:
+                registry.pop(self.id, None)
 
     def __enter__(self):
         return self

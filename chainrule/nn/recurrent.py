@@ -1,4 +1,5 @@
-"""Recurrent layers ``RNN``, ``LSTM``, ``GRU``: stacks of the fused ops in ``chainrule.ops.recurrent``.
+"""Recurrent layers ``RNN``, ``LSTM``, ``GRU`` (stacks of the fused ops in ``chainrule.ops.recurrent``)
+and the one-step cells ``RNNCell``, ``LSTMCell``, ``GRUCell``.
 
 Same constructor arguments, parameter names and shapes as ``torch.nn.RNN/LSTM/GRU``
 (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse`` for the
@@ -11,7 +12,8 @@ second direction), so a ``state_dict`` copies across in either direction.
 * ``h_n`` (and ``c_n``): ``(num_layers·D, B, H)``, the final state of each layer and direction.
 
 ``lengths`` (one int per sequence) makes padded steps invisible: they neither change the
-state nor receive gradient, and their outputs are zero. ``last_step(output, lengths)``
+state nor receive gradient, and their outputs are zero. A ``PackedSequence``
+(``chainrule.nn.utils.rnn``) as ``x`` does the same and gives a packed ``output``. ``last_step(output, lengths)``
 picks each sequence's output at its last real step.
 
 ``layer.gradient_recorder``: a callable ``(name, t, norm)`` (``name`` like ``"l0"`` or
