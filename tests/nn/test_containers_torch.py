@@ -112,3 +112,20 @@ def test_module_api_gaps(torch):
     assert not any(p.requires_grad for p in ours.requires_grad_(False).parameters())
     assert ours.eval().training is False and ours[1].training is False and ours.train().training
     assert len(list(ours.parameters(recurse=False))) == 0
+
+
+def test_model_file_round_trip_of_new_layers(tmp_path, rng):
+    model = nn.ModuleDict({
+        "seq": nn.Sequential(nn.Linear(4, 6), nn.GroupNorm(2, 6), nn.Unflatten(1, (2, 3)),
+                             nn.InstanceNorm1d(2, affine=True, track_running_stats=True), nn.Flatten(), nn.RMSNorm(6)),
+        "bag": nn.EmbeddingBag(5, 2, mode="sum"),
+        "params": nn.ParameterList([np.ones(3, dtype=np.float32)]),
+        "lstm": nn.LSTM(3, 4, proj_size=2),
+        "cell": nn.GRUCell(3, 2),
+    })
+    model["seq"](rng.standard_normal((3, 4)))  # moves the running statistics off their start
+    cr.save(model, tmp_path / "model")
+    restored = cr.load(tmp_path / "model")
+    assert repr(restored) == repr(model)
+    for (key, a), (_, b) in zip(model.state_dict().items(), restored.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=key)
