@@ -79,7 +79,9 @@ class Embedding(Module):
         (The padding row keeps its given values, as in PyTorch.)"""
         array = xp.asarray(embeddings.data if isinstance(embeddings, Tensor) else embeddings)
         if array.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, dim), got shape {array.shape}")
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, dim), got shape {array.shape}"
+            )
         dtype = array.dtype if array.dtype.kind == "f" else "float32"
         return cls(array.shape[0], array.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=array, _freeze=freeze, dtype=dtype)

@@ -6,8 +6,10 @@ from ..ops.bilinear import bilinear as _bilinear
 from ..ops.embedding import embedding as _embedding
 from ..ops.embedding import embedding_bag as _embedding_bag
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "rms_norm", "group_norm", "local_response_norm", "bilinear", "embedding",
-           "embedding_bag"]
+__all__ = [
+    "batch_norm", "instance_norm", "layer_norm", "rms_norm", "group_norm", "local_response_norm", "bilinear",
+    "embedding", "embedding_bag",
+]
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):

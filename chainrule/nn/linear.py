@@ -1,4 +1,5 @@
-"""Fully connected layers ``Linear`` and ``Bilinear``, plus the ``Identity``, ``Flatten`` and ``Unflatten`` shape helpers."""
+"""Fully connected layers ``Linear`` and ``Bilinear``, plus the shape helpers ``Identity``, ``Flatten``
+and ``Unflatten``."""
 
 import math
 import numbers
@@ -142,9 +143,12 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        if isinstance(unflattened_size, numbers.Integral) or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, bool) and (n >= 1 or n == -1) for n in unflattened_size
-        ) or list(unflattened_size).count(-1) > 1 or not len(unflattened_size):
+        def valid(n):
+            return isinstance(n, numbers.Integral) and not isinstance(n, bool) and (n >= 1 or n == -1)
+
+        if isinstance(unflattened_size, numbers.Integral) or not len(unflattened_size) or not all(
+            valid(n) for n in unflattened_size
+        ) or list(unflattened_size).count(-1) > 1:
             raise ValueError(
                 f"Unflatten: unflattened_size must be a tuple or list of positive ints (one may be -1), "
                 f"got {unflattened_size!r}"
@@ -160,7 +164,10 @@ class Unflatten(Module):
         known = math.prod(n for n in self.unflattened_size if n != -1)
         size = x.shape[dim]
         if (-1 in self.unflattened_size and size % known) or (-1 not in self.unflattened_size and size != known):
-            raise ValueError(f"{self!r}: cannot split axis {self.dim} of size {size} (input shape {x.shape}) into {self.unflattened_size}")
+            raise ValueError(
+                f"{self!r}: cannot split axis {self.dim} of size {size} (input shape {x.shape}) into "
+                f"{self.unflattened_size}"
+            )
         sizes = tuple(size // known if n == -1 else n for n in self.unflattened_size)
         return x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1 :])
 

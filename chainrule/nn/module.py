@@ -390,7 +390,7 @@ class Module:
                 yield (f"{module_name}.{name}" if module_name else name), value
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
-        """(dotted name, Parameter) pairs, e.g. ("0.weight", ...), each parameter once (unless not ``remove_duplicate``)."""
+        """(dotted name, Parameter) pairs, e.g. ("0.weight", ...), each parameter once (with ``remove_duplicate``)."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):

@@ -357,7 +357,9 @@ class RNNCellBase(Module):
         name = type(self).__name__
         x = as_input(input, self.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input of shape (batch, {self.input_size}) or ({self.input_size},), got {x.shape}")
+            raise ValueError(
+                f"{name}: expected input of shape (batch, {self.input_size}) or ({self.input_size},), got {x.shape}"
+            )
         batched = x.ndim == 2
         B = x.shape[0] if batched else 1
         states = [None, None][: 2 if self.GATES == 4 else 1]

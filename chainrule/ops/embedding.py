@@ -107,7 +107,8 @@ def _bags(ids, offsets, include_last_offset, op):
     if offsets is None:
         raise ValueError(f"{op}: a 1-D input needs offsets (the start of each bag)")
     offsets = numpy.asarray(to_numpy(offsets.data if isinstance(offsets, Tensor) else offsets), dtype=numpy.int64)
-    if offsets.ndim != 1 or not offsets.size or offsets[0] != 0 or (numpy.diff(offsets) < 0).any() or offsets[-1] > ids.size:
+    valid = offsets.ndim == 1 and offsets.size and offsets[0] == 0
+    if not valid or (numpy.diff(offsets) < 0).any() or offsets[-1] > ids.size:
         raise ValueError(
             f"{op}: offsets must be a non-decreasing 1-D sequence starting at 0 and not beyond the {ids.size} ids, "
             f"got {offsets.tolist()[:8]}"

@@ -353,7 +353,8 @@ def rms_norm(x, normalized_shape, weight=None, eps=None):
     out = (xhat * gamma if gamma is not None else xhat).reshape(x.shape)
     parents = tuple(t for t in (x, weight) if t is not None)
 
-    # dL/dx = r·(ĝ - x̂·mean(ĝ·x̂)),  ĝ = γ·g,  r = 1/√(mean(x²) + eps)   (no mean to subtract, unlike layer_norm)
+    # dL/dx = r·(ĝ - x̂·mean(ĝ·x̂)),  ĝ = γ·g,  r = 1/√(mean(x²) + eps)
+    # (no mean is subtracted in the forward, so no mean(ĝ) term, unlike layer_norm)
     # dL/dγ = Σ g·x̂ over the leading axes
     def backward(g):
         g2 = g.reshape(-1, d)

@@ -157,7 +157,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     T, B = len(batch_sizes), int(batch_sizes[0])
     if total_length is not None:
         if total_length < T:
-            raise ValueError(f"pad_packed_sequence: total_length {total_length} is less than the longest sequence ({T})")
+            raise ValueError(
+                f"pad_packed_sequence: total_length {total_length} is less than the longest sequence ({T})"
+            )
         T = int(total_length)
     # index[t, b]: the packed row of step t of sequence b, or the appended padding row
     offsets = numpy.concatenate(([0], numpy.cumsum(batch_sizes)[:-1]))
@@ -187,7 +189,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
                 f"sequence {k} has shape {s.shape}"
             )
     lengths = numpy.array([s.shape[0] for s in sequences])
-    T, B = int(lengths.max()), len(sequences)
+    T = int(lengths.max())
     starts = numpy.concatenate(([0], numpy.cumsum(lengths)[:-1]))
     total = int(lengths.sum())
     t = numpy.arange(T)[:, None]
