@@ -31,13 +31,14 @@ from ..ops import resample as _resample
 from ..ops.dropout import dropout as _dropout
 from ..ops.elementwise import cast as _cast
 from ..ops.elementwise import mul as _mul
-from ..ops.embedding import embedding as _embedding
 from ..ops.linalg import linear as _linear
-from ..ops.normalization import batch_norm as _batch_norm
-from ..ops.normalization import layer_norm as _layer_norm
 from ..ops.reduce import mean as _mean
 from ..ops.reduce import sum as _sum
 from ..tensor import Tensor, as_tensor
+from .functional_norm import (  # noqa: F401  (re-exported: torch.nn.functional's names)
+    batch_norm, bilinear, embedding, embedding_bag, group_norm, instance_norm, layer_norm, local_response_norm,
+    rms_norm,
+)
 
 __all__ = [
     # activations
@@ -53,8 +54,10 @@ __all__ = [
     "linear", "dropout", "dropout2d", "embedding", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
     "conv_transpose2d", "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
     "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "batch_norm",
-    "layer_norm",
+    "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+    # normalization, bilinear and embeddings (chainrule/nn/functional_norm.py)
+    "batch_norm", "instance_norm", "layer_norm", "rms_norm", "group_norm", "local_response_norm", "bilinear",
+    "embedding_bag",
     # resampling
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
     "unfold", "fold",
@@ -374,14 +377,6 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _conv.dropout2d(input, p, training)
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
-    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ids ``input``."""
-    _unsupported("embedding", max_norm=(max_norm, None), scale_grad_by_freq=(scale_grad_by_freq, False),
-                 sparse=(sparse, False))
-    return _embedding(input, weight, padding_idx)
-
-
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of an (N, C, L) batch with weight (C_out, C_in/groups, k)."""
     return _conv_nd.conv1d(input, weight, bias, stride, padding, dilation, groups)
@@ -487,16 +482,6 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_avg_pool3d(input, output_size):
     """Mean pooling of an (N, C, D, H, W) batch to a fixed output_size."""
     return _pooling.adaptive_avg_pool3d(input, output_size)
-
-
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    """Batch normalisation over every axis except axis 1; running statistics are updated in place when training."""
-    return _batch_norm(input, weight, bias, running_mean, running_var, training=training, momentum=momentum, eps=eps)
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalisation over the last ``len(normalized_shape)`` axes."""
-    return _layer_norm(input, normalized_shape, weight, bias, eps)
 
 
 # ------------------------------------------------------------------ resampling

@@ -26,7 +26,7 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain", "zeros_", "ones_", "constant_", "normal_", "uniform_", "xavier_uniform_",
     "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "compute_fans", "initialize_",
-    "INIT_SCHEMES",
+    "INIT_SCHEMES", "trunc_normal_", "eye_", "dirac_", "sparse_",
 ]
 
 _LINEAR_LIKE = (
@@ -193,6 +193,68 @@ def orthogonal_(tensor, gain=1.0, seed=None, generator=None):
     if rows < cols:
         q = q.T
     return _fill(tensor, gain * q.reshape(array.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, seed=None, generator=None):
+    """Fill with N(mean, std²) samples restricted to [a, b] (absolute bounds, as PyTorch): values
+    outside are drawn again until every one lies inside."""
+    array = _array(tensor, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
+    if std < 0:
+        raise ValueError(f"trunc_normal_: std must be >= 0, got {std}")
+    rng = as_generator(_source(seed, generator, "trunc_normal_"))
+    values = mean + std * rng.standard_normal(array.size)
+    for _ in range(1000):
+        outside = (values < a) | (values > b)
+        if not outside.any():
+            break
+        values[outside] = mean + std * rng.standard_normal(int(outside.sum()))
+    else:
+        raise ValueError(f"trunc_normal_: N({mean}, {std}²) almost never falls in [{a}, {b}]; check the bounds")
+    return _fill(tensor, values.reshape(array.shape))
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal, as many as fit)."""
+    array = _array(tensor, "eye_")
+    if array.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D tensor, got shape {array.shape}")
+    return _fill(tensor, numpy.eye(*array.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight (out, in, *kernel) with the Dirac delta: each of the first
+    ``in`` output channels of every group copies one input channel through the kernel's centre."""
+    array = _array(tensor, "dirac_")
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: needs a 3-, 4- or 5-D tensor, got shape {array.shape}")
+    if not isinstance(groups, int) or groups < 1 or array.shape[0] % groups:
+        raise ValueError(f"dirac_: groups must divide the {array.shape[0]} output channels, got {groups!r}")
+    per_group = array.shape[0] // groups
+    values = numpy.zeros(array.shape)
+    centre = tuple(n // 2 for n in array.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, array.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, seed=None, generator=None):
+    """Fill a 2-D tensor with N(0, std²) samples, then zero ceil(sparsity·rows) random rows of every
+    column (Martens 2010)."""
+    array = _array(tensor, "sparse_")
+    if array.ndim != 2:
+        raise ValueError(f"sparse_: needs a 2-D tensor, got shape {array.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity must be in [0, 1], got {sparsity}")
+    rng = as_generator(_source(seed, generator, "sparse_"))
+    rows, cols = array.shape
+    values = std * rng.standard_normal((rows, cols))
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        values[rng.permutation(rows)[:zeros], c] = 0
+    return _fill(tensor, values)
 
 
 # ------------------------------------------------------------- layer schemes

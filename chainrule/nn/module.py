@@ -35,17 +35,42 @@ _GLOBAL_POST_HOOKS = []
 
 
 class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
+    """Returned by the ``register_*_hook`` methods; ``handle.remove()`` unregisters the hook.
+
+    Also a context manager (``with module.register_forward_hook(f): ...`` removes it on exit).
+    """
 
     _next_id = 0
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, *extra):
         self._hooks = hooks
+        self._extra = extra  # sets or dicts holding per-hook flags (with_kwargs)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self):
         self._hooks.pop(self.id, None)
+        for registry in self._extra:
+            if isinstance(registry, set):
+                registry.discard(self.id)
+            else:
+                registry.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _add_hook(hooks, hook, prepend, *extra):
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks, *extra)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _check_name(owner, name, kind):
@@ -89,6 +114,10 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_forward_hooks_with_kwargs"] = set()
+        d["_forward_pre_hooks_with_kwargs"] = set()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
         d["training"] = True
 
     # ------------------------------------------------------------ registration
@@ -198,6 +227,10 @@ class Module:
         self._modules[name] = module
         object.__setattr__(self, name, module)
 
+    def register_module(self, name, module):
+        """Alias of ``add_module`` (PyTorch's name)."""
+        self.add_module(name, module)
+
     # ---------------------------------------------------------------- forward
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -206,29 +239,82 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks or _GLOBAL_PRE_HOOKS:
-            for hook in (*_GLOBAL_PRE_HOOKS, *self._forward_pre_hooks.values()):
+            for hook in _GLOBAL_PRE_HOOKS:
                 changed = hook(self, args)
                 if changed is not None:
                     args = changed if isinstance(changed, tuple) else (changed,)
-        output = self.forward(*args, **kwargs)
+            with_kwargs = self.__dict__.get("_forward_pre_hooks_with_kwargs", ())
+            for key, hook in list(self._forward_pre_hooks.items()):
+                if key in with_kwargs:
+                    changed = hook(self, args, kwargs)
+                    if changed is not None:
+                        if not (isinstance(changed, tuple) and len(changed) == 2):
+                            raise RuntimeError(
+                                f"forward pre-hook {hook!r} registered with_kwargs=True must return None or a "
+                                f"tuple (args, kwargs), got {type(changed).__name__}"
+                            )
+                        args, kwargs = changed
+                else:
+                    changed = hook(self, args)
+                    if changed is not None:
+                        args = changed if isinstance(changed, tuple) else (changed,)
+        d = self.__dict__  # (.get: a module pickled before backward hooks existed has no such registry)
+        if d.get("_backward_hooks") or d.get("_backward_pre_hooks"):
+            from .hooks import call_with_backward_hooks
+
+            output = call_with_backward_hooks(self, args, kwargs)
+        else:
+            output = self.forward(*args, **kwargs)
         if self._forward_hooks or _GLOBAL_POST_HOOKS:
-            for hook in (*self._forward_hooks.values(), *_GLOBAL_POST_HOOKS):
+            with_kwargs = self.__dict__.get("_forward_hooks_with_kwargs", ())
+            for key, hook in list(self._forward_hooks.items()):
+                if key in with_kwargs:
+                    changed = hook(self, args, kwargs, output)
+                else:
+                    changed = hook(self, args, output)
+                if changed is not None:
+                    output = changed
+            for hook in _GLOBAL_POST_HOOKS:
                 changed = hook(self, args, output)
                 if changed is not None:
                     output = changed
         return output
 
-    def register_forward_pre_hook(self, hook):
-        """Call ``hook(module, inputs)`` before each forward; a non-None return replaces the inputs."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward; a non-None return replaces the positional
+        arguments. With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``.
+        ``prepend``: run before the hooks already registered. Returns a handle with ``.remove()``."""
+        handle = _add_hook(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_forward_hook(self, hook):
-        """Call ``hook(module, inputs, output)`` after each forward; a non-None return replaces the output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs, output)``
+        with ``with_kwargs``); a non-None return replaces the output. Returns a handle with ``.remove()``.
+        (``always_call`` is accepted; hooks run only when forward returns.)"""
+        handle = _add_hook(self._forward_hooks, hook, prepend, self._forward_hooks_with_kwargs)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
         return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to this module's
+        inputs have been computed; a non-None return (a tuple like ``grad_input``) replaces them.
+
+        ``grad_output``: one entry per output tensor (a Tensor output or the tensors of a tuple output);
+        ``grad_input``: one per positional argument, None for arguments that are not tensors (zeros for a
+        tensor no gradient reached). Gradients are NumPy arrays. As in PyTorch, the inputs and
+        outputs are wrapped in identity nodes, so what is seen is the gradient at the module's boundary,
+        whatever ops the forward is made of; when no input requires a gradient the hook is called with
+        grad_input all None as soon as grad_output is known. Returns a handle with ``.remove()``.
+        """
+        return _add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients with respect to this module's outputs
+        arrive, before the module's own backward; a non-None return replaces grad_output."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
 
     # -------------------------------------------------------------- traversal
     def named_children(self):
@@ -277,28 +363,44 @@ class Module:
             module = child
         return module
 
-    def _named_members(self, kind, prefix, recurse):
+    def _get_member(self, target, registry, kind):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        members = getattr(module, registry)
+        if name not in members:
+            raise AttributeError(f"{type(module).__name__} has no {kind} {name!r} (looking up {target!r})")
+        return members[name]
+
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target`` (e.g. "0.weight")."""
+        return self._get_member(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target`` (e.g. "bn.running_mean")."""
+        return self._get_member(target, "_buffers", "buffer")
+
+    def _named_members(self, kind, prefix, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, value in getattr(module, kind).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{module_name}.{name}" if module_name else name), value
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(dotted name, Parameter) pairs, e.g. ("0.weight", ...), each parameter once."""
-        return self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs, e.g. ("0.weight", ...), each parameter once (with ``remove_duplicate``)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         """Every parameter, once each (shared parameters are not repeated)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, array) of every buffer."""
-        return self._named_members("_buffers", prefix, recurse)
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, buffer in self.named_buffers(recurse=recurse):
@@ -354,12 +456,17 @@ class Module:
             child.reset_parameters(rng)
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
+    def to(self, *args, **kwargs):
         """Convert every parameter and floating buffer to the floating ``dtype`` (e.g. float64 for gradcheck).
 
-        The Parameter objects stay the same (their ``.data`` is replaced by a converted
-        copy), so call this before creating an optimizer that lays parameters out in one buffer.
+        Called as PyTorch's: ``to(dtype)``, ``to(device, dtype)``, ``to(dtype=...)``, ``to(tensor)`` (its
+        dtype); the only device is "cpu" (a device alone changes nothing). The Parameter objects stay
+        the same (their ``.data`` is replaced by a converted copy), so call this before creating an
+        optimizer that lays parameters out in one buffer.
         """
+        dtype = _to_arguments(type(self).__name__, args, kwargs)
+        if dtype is None:
+            return self
         dtype = xp.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to(dtype): expected a floating dtype, got {dtype}")
@@ -376,7 +483,17 @@ class Module:
                 module.__dict__["dtype"] = dtype
         return self
 
-    astype = to
+    def astype(self, dtype):
+        """``to(dtype)``."""
+        return self.to(dtype)
+
+    def cpu(self):
+        """Nothing to move: NumPy arrays live in host memory. Returns the module."""
+        return self
+
+    def half(self):
+        """``to(float16)``."""
+        return self.to(xp.float16)
 
     def double(self):
         """``to(float64)``."""
@@ -399,22 +516,33 @@ class Module:
             if child is not None:
                 yield from child._state_entries(f"{prefix}{name}.")
 
-    def state_dict(self):
-        """OrderedDict of dotted name -> NumPy array copy of every parameter and persistent buffer."""
-        state = OrderedDict()
-        for key, module, name, registry in self._state_entries():
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """OrderedDict of dotted name -> NumPy array copy of every parameter and persistent buffer.
+
+        ``prefix`` is put before every key; ``keep_vars`` gives the Parameters themselves (and the
+        buffers uncopied) instead of copies; ``destination``: a dict to fill (and return).
+        """
+        if args:  # PyTorch's deprecated positional form state_dict(destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (tuple(args) + (destination, prefix, keep_vars)[len(args):])[:3]
+        state = OrderedDict() if destination is None else destination
+        for key, module, name, registry in self._state_entries(prefix):
             value = getattr(module, registry)[name]
+            if keep_vars:
+                state[key] = value
+                continue
             array = value.data if registry == "_parameters" else value
             state[key] = numpy.array(backend.to_numpy(array), copy=True)
         return state
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy the arrays of ``state_dict`` into this module's parameters and buffers, in place.
 
         Values are written into the existing arrays (``param.data[...] = value``, cast to
         their dtype), never rebound, so optimizers that hold views of the parameters keep
         working. Every problem is reported at once, before anything is copied: with
         ``strict=True`` missing and unexpected keys are errors; a shape mismatch always is.
+
+        ``assign`` is accepted for PyTorch compatibility; values are always copied in place.
 
         Returns
         -------
@@ -544,6 +672,27 @@ class Module:
         if print_fn is not None:
             print_fn(str(result))
         return result
+
+
+def _to_arguments(name, args, kwargs):
+    """The dtype among ``Module.to``'s arguments (None if only a device was given)."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"{name}.to() got unexpected keyword arguments {sorted(unknown)}")
+    dtype, device = kwargs.get("dtype"), kwargs.get("device")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, str) and arg.split(":")[0] in ("cpu", "cuda", "mps", "meta") and not hasattr(xp, arg):
+            device = arg
+        elif arg is not None and not isinstance(arg, bool):
+            dtype = arg
+    if device is not None and str(device).split(":")[0] != "cpu" and xp is numpy:
+        raise ValueError(
+            f"{name}.to({device!r}): with the NumPy backend chainrule computes on the CPU; the only device is "
+            "'cpu' (set CHAINRULE_BACKEND=cupy for a GPU)"
+        )
+    return dtype
 
 
 def layer_dtype(dtype):

@@ -1,14 +1,32 @@
-"""Normalisation layers: ``BatchNorm1d`` and ``LayerNorm``, thin state around the fused ops
-in ``chainrule.ops.normalization``."""
+"""Normalisation layers, as ``torch.nn``: ``BatchNorm1d``/``BatchNorm3d`` (``BatchNorm2d`` lives with the
+convolutions), ``InstanceNorm1d/2d/3d``, ``LayerNorm``, ``RMSNorm``, ``GroupNorm`` and ``LocalResponseNorm``: thin state
+around the fused ops in ``chainrule.ops.normalization``."""
 
 import numbers
 
 from ..backend import xp
-from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm
 from .module import Module, as_input, layer_dtype
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm3d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "LocalResponseNorm", "RMSNorm",
+]
+
+
+def _affine_parameters(layer, channels, affine, bias):
+    """Register γ (``weight``, ones) and β (``bias``, zeros; only with ``bias``) of ``channels``, or None."""
+    dtype = layer.dtype
+    layer.register_parameter("weight", Parameter(xp.ones(channels, dtype=dtype)) if affine else None)
+    layer.register_parameter("bias", Parameter(xp.zeros(channels, dtype=dtype)) if affine and bias else None)
+
+
+def _reset_affine(layer):
+    if layer.weight is not None:
+        layer.weight.data[...] = 1
+    if layer.bias is not None:
+        layer.bias.data[...] = 0
 
 
 class _BatchNorm(Module):
@@ -24,27 +42,23 @@ class _BatchNorm(Module):
     _input_ndims = ()
     _input_layout = ""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype="float32"):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype="float32",
+                 *, bias=True):
         super().__init__()
         name = type(self).__name__
         if not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool) or num_features < 1:
             raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum!r}")
-        if eps <= 0:
-            raise ValueError(f"{name}: eps must be positive, got {eps!r}")
+        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps <= 0:
+            raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         self.dtype = layer_dtype(dtype)
-        if self.affine:
-            self.weight = Parameter(xp.ones(self.num_features, dtype=self.dtype))
-            self.bias = Parameter(xp.zeros(self.num_features, dtype=self.dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.num_features, self.affine, bias)
         if self.track_running_stats:
             self.register_buffer("running_mean", xp.zeros(self.num_features, dtype=self.dtype))
             self.register_buffer("running_var", xp.ones(self.num_features, dtype=self.dtype))
@@ -64,9 +78,7 @@ class _BatchNorm(Module):
     def reset_parameters(self, seed=None):
         """γ = 1, β = 0 and fresh running statistics (no randomness: ``seed`` is unused)."""
         self.reset_running_stats()
-        if self.affine:
-            self.weight.data[...] = 1
-            self.bias.data[...] = 0
+        _reset_affine(self)
 
     def forward(self, x):
         x = as_input(x, self.dtype)
@@ -98,12 +110,13 @@ class _BatchNorm(Module):
             "affine": self.affine,
             "track_running_stats": self.track_running_stats,
             "dtype": self.dtype.name,
+            **({"bias": False} if self.affine and self.bias is None else {}),
         }
 
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
@@ -184,6 +197,201 @@ class LayerNorm(Module):
             "elementwise_affine": self.elementwise_affine,
             "bias": self.bias is not None or not self.elementwise_affine,
             "dtype": self.dtype.name,
+        }
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of (N, C, D, H, W) volumes, per channel C (arguments as :class:`BatchNorm1d`)."""
+
+    _input_ndims = (5,)
+    _input_layout = "(N, C, D, H, W)"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d/2d/3d: subclasses set ``_spatial`` (the number of position axes).
+
+    Each channel of each sample is normalised over its positions. With ``track_running_stats``
+    training mode also updates running statistics (the instances' statistics averaged over the
+    batch) and evaluation mode normalises with them; without it (the default) both modes use the
+    input's own statistics. An input without the batch axis, (C, *positions), is accepted.
+    """
+
+    _spatial = 1
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype="float32",
+                 *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, bias=bias)
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        k = self._spatial
+        if x.ndim not in (k + 1, k + 2) or x.shape[x.ndim - k - 1] != self.num_features:
+            positions = ("L",) if k == 1 else ("H", "W") if k == 2 else ("D", "H", "W")
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected input of shape (N, C, {', '.join(positions)}) "
+                f"or (C, {', '.join(positions)}) with C = {self.num_features}, got {x.shape}"
+            )
+        unbatched = x.ndim == k + 1
+        if unbatched:
+            x = x.reshape((1,) + x.shape)
+        use_input_stats = self.training or not self.track_running_stats
+        updating = self.training and self.track_running_stats
+        out = instance_norm(
+            x,
+            self.running_mean if updating or not use_input_stats else None,
+            self.running_var if updating or not use_input_stats else None,
+            self.weight, self.bias, use_input_stats=use_input_stats,
+            momentum=(0.0 if self.momentum is None else self.momentum), eps=self.eps,
+        )
+        return out.reshape(out.shape[1:]) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) inputs (see ``_InstanceNorm``; PyTorch's arguments:
+    ``num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False``)."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) inputs (arguments as :class:`InstanceNorm1d`)."""
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs (arguments as :class:`InstanceNorm1d`)."""
+
+    _spatial = 3
+
+
+class GroupNorm(Module):
+    """Group normalisation: the channels of each sample split into ``num_groups`` groups, each
+    normalised over its channels and positions, then a per-channel scale γ and shift β.
+
+    Parameters
+    ----------
+    num_groups : int
+        Must divide ``num_channels``.
+    num_channels : int
+    eps : float
+    affine : bool
+        Learn γ (``weight``, starting at 1) and β (``bias``, starting at 0), one per channel.
+    dtype : str or dtype
+
+    Shapes: (N, C, *) -> the same.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype="float32", *, bias=True):
+        super().__init__()
+        for name, value in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"GroupNorm: {name} must be a positive int, got {value!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = float(eps)
+        self.affine = bool(affine)
+        self.dtype = layer_dtype(dtype)
+        _affine_parameters(self, self.num_channels, self.affine, bias)
+
+    def reset_parameters(self, seed=None):
+        """γ = 1, β = 0 (no randomness)."""
+        _reset_affine(self)
+
+    def forward(self, x):
+        x = as_input(x, self.dtype)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"{self!r}: expected input of shape (N, {self.num_channels}, *), got {x.shape}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def get_config(self):
+        return {
+            "num_groups": self.num_groups, "num_channels": self.num_channels, "eps": self.eps,
+            "affine": self.affine, "dtype": self.dtype.name,
+            **({"bias": False} if self.affine and self.bias is None else {}),
+        }
+
+    def extra_repr(self):
+        bias = self.bias is not None
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={bias}"
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation across channels: y_c = x_c / (k + α/size·Σ_window x²)^β (PyTorch's).
+
+    Parameters
+    ----------
+    size : int
+        Channels in the window (from c - size//2 to c + (size-1)//2).
+    alpha, beta, k : float
+
+    Shapes: (N, C, *) -> the same.
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
+        self.size = int(size)
+        self.alpha, self.beta, self.k = float(alpha), float(beta), float(k)
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def get_config(self):
+        return {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes, then an element-wise scale γ.
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+    eps : float, optional
+        Added to the mean square; None: the dtype's machine epsilon (PyTorch's default).
+    elementwise_affine : bool
+        Learn γ (``weight``, starting at 1) of ``normalized_shape``.
+    dtype : str or dtype
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype="float32"):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+        if not shape or any(not isinstance(n, numbers.Integral) or n < 1 for n in shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be positive ints, got {normalized_shape!r}")
+        if eps is not None and (not isinstance(eps, (int, float)) or isinstance(eps, bool) or eps <= 0):
+            raise ValueError(f"RMSNorm: eps must be a positive number or None, got {eps!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps = None if eps is None else float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.dtype = layer_dtype(dtype)
+        weight = Parameter(xp.ones(self.normalized_shape, dtype=self.dtype)) if self.elementwise_affine else None
+        self.register_parameter("weight", weight)
+
+    def reset_parameters(self, seed=None):
+        """γ = 1 (no randomness)."""
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, x):
+        return rms_norm(as_input(x, self.dtype), self.normalized_shape, self.weight, self.eps)
+
+    def get_config(self):
+        return {
+            "normalized_shape": list(self.normalized_shape), "eps": self.eps,
+            "elementwise_affine": self.elementwise_affine, "dtype": self.dtype.name,
         }
 
     def extra_repr(self):

@@ -55,8 +55,8 @@ def _collect(spec, prefix, state, where):
     if rule is None:
         return False
     where = f"{where} ({spec['class']})"
-    if rule is _children:
-        return _children(cls, config, prefix, state, where)
+    if rule in (_children, _parameters):
+        return rule(cls, config, prefix, state, where)
     for name, (shape, tag) in rule(cls, _arguments(cls, config, where), where).items():
         state[prefix + name] = (tuple(shape), tag)
     return True
@@ -137,9 +137,16 @@ def _conv(cls, a, where):
     return {"weight": (weight + kernel, tag), **({"bias": ((n_out,), tag)} if a["bias"] else {})}
 
 
+def _affine(a, n, tag, flag="affine"):
+    """``weight`` and (unless ``bias=False``) ``bias`` of shape ``n`` when the ``flag`` argument is on."""
+    if not a[flag]:
+        return {}
+    return {"weight": (n, tag), **({"bias": (n, tag)} if a.get("bias", True) else {})}
+
+
 def _batch_norm(cls, a, where):
     tag, n = _float_tag(a, where), _size(a, "num_features", where)
-    state = {"weight": ((n,), tag), "bias": ((n,), tag)} if a["affine"] else {}
+    state = _affine(a, (n,), tag)
     if a["track_running_stats"]:
         state.update(running_mean=((n,), tag), running_var=((n,), tag), num_batches_tracked=((), "I64"))
     return state
@@ -151,9 +158,50 @@ def _layer_norm(cls, a, where):
     if not sizes or len(sizes) > 32:
         raise ValueError(f"{where}: normalized_shape must be 1 to 32 positive ints, got {_short(value)}")
     shape = tuple(_size({"normalized_shape": n}, "normalized_shape", where) for n in sizes)
-    if not a["elementwise_affine"]:
-        return {}
-    return {"weight": (shape, tag), **({"bias": (shape, tag)} if a["bias"] else {})}
+    return _affine(a, shape, tag, "elementwise_affine")
+
+
+def _rms_norm(cls, a, where):
+    tag, value = _float_tag(a, where), a["normalized_shape"]
+    sizes = value if isinstance(value, list) else [value]
+    shape = tuple(_size({"normalized_shape": n}, "normalized_shape", where) for n in sizes)
+    return {"weight": (shape, tag)} if a["elementwise_affine"] else {}
+
+
+def _group_norm(cls, a, where):
+    return _affine(a, (_size(a, "num_channels", where),), _float_tag(a, where))
+
+
+def _bilinear(cls, a, where):
+    tag, n_out = _float_tag(a, where), _size(a, "out_features", where)
+    weight = (n_out, _size(a, "in1_features", where), _size(a, "in2_features", where))
+    return {"weight": (weight, tag), **({"bias": ((n_out,), tag)} if a["bias"] else {})}
+
+
+def _cell(cls, a, where):
+    tag, n_in, hidden = _float_tag(a, where), _size(a, "input_size", where), _size(a, "hidden_size", where)
+    gates = cls.GATES * hidden
+    state = {"weight_ih": ((gates, n_in), tag), "weight_hh": ((gates, hidden), tag)}
+    if a["bias"]:
+        state.update(bias_ih=((gates,), tag), bias_hh=((gates,), tag))
+    return state
+
+
+def _parameters(cls, config, prefix, state, where):
+    """ParameterList and ParameterDict: their config lists each parameter's shape and dtype."""
+    specs = config.get("parameters", [] if cls.__name__ == "ParameterList" else {})
+    items = list(enumerate(specs)) if isinstance(specs, list) else list(specs.items()) if isinstance(specs, dict) \
+        else None
+    if items is None:
+        raise TypeError(f"{where}: 'parameters' must be a list or a dict, got {type(specs).__name__}")
+    for key, spec in items:
+        if not isinstance(spec, dict) or not isinstance(spec.get("shape"), list) or len(spec["shape"]) > 32:
+            raise ValueError(f"{where}: parameter {key!r} needs a 'shape' list, got {_short(spec)}")
+        for n in spec["shape"]:
+            if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 0 <= n <= MAX_SIZE:
+                raise ValueError(f"{where}: parameter {key!r} has a bad size {_short(n)} in its shape")
+        state[f"{prefix}{key}"] = (tuple(spec["shape"]), _float_tag({"dtype": spec.get("dtype")}, where))
+    return True
 
 
 def _embedding(cls, a, where):
@@ -164,16 +212,22 @@ def _embedding(cls, a, where):
 def _recurrent(cls, a, where):
     tag, n_in, hidden = _float_tag(a, where), _size(a, "input_size", where), _size(a, "hidden_size", where)
     layers, gates = _size(a, "num_layers", where), cls.GATES * hidden
+    projected = a.get("proj_size") or 0
+    if projected:
+        projected = _size(a, "proj_size", where)
+    out = projected or hidden  # the size of h: each direction's output
     directions = ("", "_reverse") if a["bidirectional"] else ("",)
     state = {}
     for layer in range(layers):
-        inputs = n_in if layer == 0 else hidden * len(directions)
+        inputs = n_in if layer == 0 else out * len(directions)
         for suffix in directions:
             state[f"weight_ih_l{layer}{suffix}"] = ((gates, inputs), tag)
-            state[f"weight_hh_l{layer}{suffix}"] = ((gates, hidden), tag)
+            state[f"weight_hh_l{layer}{suffix}"] = ((gates, out), tag)
             if a["bias"]:
                 state[f"bias_ih_l{layer}{suffix}"] = ((gates,), tag)
                 state[f"bias_hh_l{layer}{suffix}"] = ((gates,), tag)
+            if projected:
+                state[f"weight_hr_l{layer}{suffix}"] = ((projected, hidden), tag)
     return state
 
 
@@ -192,7 +246,10 @@ def _children(cls, config, prefix, state, where):
     if unknown:
         raise TypeError(f"{where}: unexpected config keys {sorted(unknown)}")
     children = config.get(key, [])
-    if not isinstance(children, list):
+    if cls.__name__ == "ModuleDict" and isinstance(children, dict):  # named children: {name: spec}
+        config = {"names": list(children)}
+        children = list(children.values())
+    elif not isinstance(children, list):
         raise TypeError(f"{where}: {key!r} must be a list, got {type(children).__name__}")
     names = config.get("names")
     if names is None:
@@ -222,7 +279,7 @@ def _rules():
             activation.ReLU6, activation.Hardtanh, activation.Hardswish, activation.Hardsigmoid, activation.SELU,
             activation.CELU, activation.SiLU, activation.Mish, activation.Softsign, activation.LogSigmoid,
             activation.Tanhshrink, activation.Softshrink, activation.Hardshrink, activation.Threshold,
-            activation.GLU, activation.Softmin,
+            activation.GLU, activation.Softmin, normalization.LocalResponseNorm, linear.Unflatten,
         ]
         # losses: stateless unless they hold class weights (a buffer per weight argument)
         for cls in vars(loss).values():
@@ -240,6 +297,12 @@ def _rules():
             normalization.LayerNorm: _layer_norm, embedding.Embedding: _embedding,
             recurrent.RNNBase: _recurrent, recurrent.RNN: _recurrent, recurrent.LSTM: _recurrent,
             recurrent.GRU: _recurrent,
-            containers.Sequential: _children, containers.ModuleList: _children,
+            containers.Sequential: _children, containers.ModuleList: _children, containers.ModuleDict: _children,
+            containers.ParameterList: _parameters, containers.ParameterDict: _parameters,
+            normalization.BatchNorm3d: _batch_norm, normalization.InstanceNorm1d: _batch_norm,
+            normalization.InstanceNorm2d: _batch_norm, normalization.InstanceNorm3d: _batch_norm,
+            normalization.GroupNorm: _group_norm, normalization.RMSNorm: _rms_norm, linear.Bilinear: _bilinear,
+            embedding.EmbeddingBag: _embedding, recurrent.RNNCellBase: _cell, recurrent.RNNCell: _cell,
+            recurrent.LSTMCell: _cell, recurrent.GRUCell: _cell,
         })
     return _RULES

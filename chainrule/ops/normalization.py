@@ -1,4 +1,5 @@
-"""Normalisation ops, fused: ``batch_norm`` and ``layer_norm`` with hand-written backward.
+"""Normalisation ops, fused: ``batch_norm``, ``layer_norm``, ``group_norm`` (and ``instance_norm``,
+its one-channel-per-group case) and ``rms_norm`` with hand-written backward, and ``local_response_norm``.
 
 Both compute, over some axes with n elements per group,
     x̂ = (x - μ) / σ,   σ = √(var + eps),   y = γ·x̂ + β
@@ -9,10 +10,12 @@ Written as chains of small ops this would take a dozen graph nodes and arrays pe
 fused it takes two reductions forward and two backward.
 """
 
+import math
+
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
 
 
 def _check_param(name, param, shape, op):
@@ -128,6 +131,14 @@ def batch_norm(
     return result(out, parents, backward, "batch_norm")
 
 
+def _normalized_input_grad(gh, xhat, inv_std):
+    """dL/dx of x̂ = (x - μ)/σ with μ, σ over the last axis of the (groups, n) arrays, given
+    ĝ = dL/dx̂:  (1/σ)·(ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))  (shared by layer_norm and group_norm)."""
+    mean_gh = gh.mean(axis=1, keepdims=True)
+    mean_ghx = (gh * xhat).mean(axis=1, keepdims=True)
+    return (gh - mean_gh - xhat * mean_ghx) * inv_std
+
+
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the last ``len(normalized_shape)`` axes of ``x``.
 
@@ -173,9 +184,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         grads = []
         if x.requires_grad:
             gh = g2 * gamma if gamma is not None else g2
-            mean_gh = gh.mean(axis=1, keepdims=True)
-            mean_ghx = (gh * xhat).mean(axis=1, keepdims=True)
-            grads.append(((gh - mean_gh - xhat * mean_ghx) * inv_std).reshape(x.shape))
+            grads.append(_normalized_input_grad(gh, xhat, inv_std).reshape(x.shape))
         else:
             grads.append(None)
         if weight is not None:
@@ -185,3 +194,178 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
         return tuple(grads)
 
     return result(out, parents, backward, "layer_norm")
+
+
+def _channel_shape(x):
+    """The shape (1, C, 1, ...) that broadcasts a per-channel vector against ``x`` (N, C, *)."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation: the C channels of each sample in ``num_groups`` groups, each group
+    normalised over its channels and positions, then a per-channel γ·x̂ + β.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C, *)
+    num_groups : int
+        Dividing C. ``num_groups = C`` is instance normalisation, ``1`` layer normalisation over (C, *).
+    weight, bias : Tensor of shape (C,), optional
+    eps : float
+    """
+    x = as_tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: input must have shape (N, C, *), got {x.shape}")
+    N, C = x.shape[:2]
+    if not isinstance(num_groups, int) or num_groups < 1 or C % num_groups:
+        raise ValueError(f"group_norm: num_groups must be a positive int dividing the {C} channels, got {num_groups!r}")
+    weight = _check_param("weight", weight, (C,), "group_norm")
+    bias = _check_param("bias", bias, (C,), "group_norm")
+    shape = _channel_shape(x)
+    data = x.data.reshape(N * num_groups, -1)  # (groups, n): every row is normalised on its own
+    mean = data.mean(axis=1, keepdims=True)
+    xhat = data - mean
+    var = (xhat * xhat).mean(axis=1, keepdims=True)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    xhat *= inv_std
+    gamma = None if weight is None else weight.data.reshape(shape)
+    out = xhat.reshape(x.shape)
+    out = out * gamma if gamma is not None else out.copy()
+    if bias is not None:
+        out += bias.data.reshape(shape)
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+    axes = (0,) + tuple(range(2, x.ndim))
+
+    # dL/dx = (1/σ)·(ĝ - mean(ĝ) - x̂·mean(ĝ·x̂)), ĝ = γ_c·g, means over each group
+    # dL/dγ_c = Σ g·x̂,  dL/dβ_c = Σ g  over the samples and positions of channel c
+    def backward(g):
+        grads = []
+        if x.requires_grad:
+            gh = g * gamma if gamma is not None else g
+            grads.append(_normalized_input_grad(gh.reshape(N * num_groups, -1), xhat, inv_std).reshape(x.shape))
+        else:
+            grads.append(None)
+        if weight is not None:
+            grads.append((g * xhat.reshape(x.shape)).sum(axis=axes) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(g.sum(axis=axes) if bias.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "group_norm")
+
+
+def instance_norm(
+    x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-5,
+):
+    """Instance normalisation: each channel of each sample normalised over its positions (PyTorch's signature).
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, C, *)
+    running_mean, running_var : array of shape (C,), optional
+        With ``use_input_stats`` they are updated in place with the instances' statistics averaged
+        over the batch, ``r = (1 - momentum)·r + momentum·mean_n(stat)`` (unbiased variance, as PyTorch);
+        without it they normalise the input (as ``batch_norm`` in evaluation mode).
+    weight, bias : Tensor of shape (C,), optional
+    use_input_stats : bool
+    """
+    x = as_tensor(x)
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: input must have shape (N, C, *) with positions, got {x.shape}")
+    if not use_input_stats:
+        return batch_norm(x, weight, bias, running_mean, running_var, training=False, eps=eps, axis=1)
+    N, C = x.shape[:2]
+    running_mean, running_var = _buffer(running_mean), _buffer(running_var)
+    if running_mean is not None or running_var is not None:
+        per_instance = x.data.reshape(N, C, -1)
+        n = per_instance.shape[2]
+        if running_mean is not None:
+            running_mean *= 1.0 - momentum
+            running_mean += momentum * per_instance.mean(axis=2).mean(axis=0)
+        if running_var is not None:
+            if n <= 1:
+                raise ValueError(f"instance_norm: needs more than one position per channel, got input shape {x.shape}")
+            running_var *= 1.0 - momentum
+            running_var += momentum * per_instance.var(axis=2, ddof=1).mean(axis=0)
+    return group_norm(x, C, weight, bias, eps)
+
+
+def _window_sum(a, before, after):
+    """Along axis 1: out[:, c] = Σ a[:, c'] for c' from c - before to c + after (zero outside)."""
+    out = a.copy()
+    C = a.shape[1]
+    for d in range(1, before + 1):
+        if d < C:
+            out[:, d:] += a[:, : C - d]
+    for d in range(1, after + 1):
+        if d < C:
+            out[:, : C - d] += a[:, d:]
+    return out
+
+
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels (AlexNet), as PyTorch:
+    y_c = x_c / s_c^β,  s_c = k + (α/size)·Σ x_c'² over the channels c' from c - size//2 to c + (size-1)//2.
+
+    x : Tensor of shape (N, C, *)
+    """
+    x = as_tensor(x)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: input must have shape (N, C, *) with at least 3 axes, got {x.shape}")
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    before, after = size // 2, (size - 1) // 2
+    data = x.data
+    s = _window_sum(data * data, before, after)
+    s *= alpha / size
+    s += k
+    s_pow = s ** -beta
+    out = data * s_pow
+
+    # dL/dx_j = g_j·s_j^-β - (2αβ/size)·x_j·Σ_{c: j in window(c)} g_c·x_c·s_c^(-β-1)
+    # (j is in c's window when c runs from j - (size-1)//2 to j + size//2: the window reflected)
+    def backward(g):
+        inner = g * data * s_pow / s
+        return (g * s_pow - (2 * alpha * beta / size) * data * _window_sum(inner, after, before),)
+
+    return result(out, (x,), backward, "local_response_norm")
+
+
+def rms_norm(x, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the last ``len(normalized_shape)`` axes (PyTorch's ``rms_norm``):
+    y = x / √(mean(x²) + eps) · γ, with ``eps`` the dtype's machine epsilon when None.
+
+    x : Tensor of shape (..., *normalized_shape);  weight : Tensor of shape ``normalized_shape``, optional.
+    """
+    x = as_tensor(x)
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != normalized_shape:
+        raise ValueError(f"rms_norm: input shape {x.shape} must end with normalized_shape {normalized_shape}")
+    weight = _check_param("weight", weight, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = float(xp.finfo(x.dtype).eps)
+    d = math.prod(normalized_shape)
+    data = x.data.reshape(-1, d)
+    inv_rms = 1.0 / xp.sqrt((data * data).mean(axis=1, keepdims=True) + eps)
+    xhat = data * inv_rms
+    gamma = None if weight is None else weight.data.reshape(d)
+    out = (xhat * gamma if gamma is not None else xhat).reshape(x.shape)
+    parents = tuple(t for t in (x, weight) if t is not None)
+
+    # dL/dx = r·(ĝ - x̂·mean(ĝ·x̂)),  ĝ = γ·g,  r = 1/√(mean(x²) + eps)
+    # (no mean is subtracted in the forward, so no mean(ĝ) term, unlike layer_norm)
+    # dL/dγ = Σ g·x̂ over the leading axes
+    def backward(g):
+        g2 = g.reshape(-1, d)
+        grads = []
+        if x.requires_grad:
+            gh = g2 * gamma if gamma is not None else g2
+            grads.append(((gh - xhat * (gh * xhat).mean(axis=1, keepdims=True)) * inv_rms).reshape(x.shape))
+        else:
+            grads.append(None)
+        if weight is not None:
+            grads.append((g2 * xhat).sum(axis=0).reshape(normalized_shape) if weight.requires_grad else None)
+        return tuple(grads)
+
+    return result(out, parents, backward, "rms_norm")

@@ -39,7 +39,7 @@ from ..tensor import Tensor, as_tensor, result
 from . import recurrent_kernels
 from .threads import loop_threads
 
-__all__ = ["rnn", "lstm", "gru", "last_step"]
+__all__ = ["rnn", "lstm", "lstm_projected", "gru", "last_step"]
 
 
 # ---------------------------------------------------------------------------- plumbing
@@ -578,6 +578,104 @@ def lstm(x, w_ih, w_hh, b_ih=None, b_hh=None, h0=None, c0=None, *, lengths=None,
 
     _give_back_when_freed(backward, G, hx, cs, tanh_c, *([K, Kc] if with_factors else []))
     return _multi_result([output, h_n, c_n], parents, backward, "lstm")
+
+
+# ---------------------------------------------------------------------------- LSTM with projection
+def lstm_projected(x, w_ih, w_hh, b_ih, b_hh, w_hr, h0=None, c0=None, *, lengths=None, reverse=False,
+                   batch_first=False, recorder=None):
+    """One LSTM layer with a projected hidden state (PyTorch's ``proj_size``), one direction.
+
+    The cell is ``lstm``'s, except that the hidden state is projected down to P = proj_size:
+    m = o·tanh(c'),  h' = W_hr·m  (``w_hr`` (P, H)); so ``w_hh`` is (4H, P), h0 and the outputs
+    have P features, c0 and c_n H. Returns ``(output, h_n, c_n)``. Batch-major, plain NumPy steps
+    (the fused kernels of ``lstm`` assume h and c of one size).
+    """
+    x, w_ih, w_hh, w_hr = as_tensor(x), as_tensor(w_ih), as_tensor(w_hh), as_tensor(w_hr)
+    if w_hr.ndim != 2 or w_hh.ndim != 2 or w_hh.shape[0] != 4 * w_hr.shape[1] or w_hh.shape[1] != w_hr.shape[0]:
+        raise ValueError(
+            f"lstm_projected: expected w_hr (P, H) and w_hh (4·H, P), got w_hr {w_hr.shape} and w_hh {w_hh.shape}"
+        )
+    P, H = w_hr.shape
+    # _check validates x, w_ih, the biases and c0 against a hidden size of H (w_hh stands in as (4H, H))
+    x, w_ih, _, b_ih, b_hh, (c0,), (T, B, I, _) = _check(
+        "lstm_projected", 4, x, w_ih, xp.empty((4 * H, H), dtype=x.dtype), b_ih, b_hh, [("c0", c0)], batch_first
+    )
+    if h0 is not None:
+        h0 = as_tensor(h0)
+        if h0.shape != (B, P):
+            raise ValueError(f"lstm_projected: h0 must have shape (batch, proj_size) = ({B}, {P}), got {h0.shape}")
+    dtype = x.dtype
+    walk = _Walk("lstm_projected", lengths, T, B, reverse, dtype)
+    xs = walk.sequence_in(x.data, batch_first)
+    A = _input_projection(xs, w_ih, (b_ih, b_hh), None, _WORKSPACE.take((T, B, 4 * H), dtype)).reshape(T, B, 4, H)
+    hs = _WORKSPACE.take((T + 1, B, P), dtype)
+    cs = _WORKSPACE.take((T + 1, B, H), dtype)
+    ms = walk.buffer((T, B, H), dtype)  # m = o·tanh(c'), zero at padded steps
+    tanh_c = _WORKSPACE.take((T, B, H), dtype)
+    hs[walk.first] = _initial_state(h0, B, P, dtype, walk)
+    cs[walk.first] = _initial_state(c0, B, H, dtype, walk)
+    w_hh_t, w_hr_t = w_hh.data.T, w_hr.data.T
+    for t in walk.steps:
+        n = walk.active[t]
+        p, q = walk.slots(t)
+        if n < B:  # finished (or not yet started) sequences carry their state through
+            hs[q, n:], cs[q, n:] = hs[p, n:], cs[p, n:]
+        a = A[t, :n]
+        a += (hs[p, :n] @ w_hh_t).reshape(n, 4, H)
+        a[:, [0, 1, 3]] = 0.5 * (1 + xp.tanh(0.5 * a[:, [0, 1, 3]]))  # i, f, o = σ(A) (tanh form: no overflow)
+        a[:, 2] = xp.tanh(a[:, 2])  # g
+        cs[q, :n] = a[:, 1] * cs[p, :n] + a[:, 0] * a[:, 2]  # c' = f·c + i·g
+        tanh_c[t, :n] = xp.tanh(cs[q, :n])
+        ms[t, :n] = a[:, 3] * tanh_c[t, :n]  # m = o·tanh(c')
+        hs[q, :n] = ms[t, :n] @ w_hr_t  # h' = W_hr·m
+
+    output = walk.sequence_out(walk.history_after(hs), batch_first)
+    h_n = walk.state_out(hs[walk.last])
+    c_n = walk.state_out(cs[walk.last])
+    named = [x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0]
+    parents, pick = _parents_and_grads(named)
+
+    # Backward, per step (dh, dc: gradients reaching h', c'):
+    #   h' = W_hr·m     =>  dm = W_hrᵀ·dh,  dW_hr = Σ_t dh·mᵀ
+    #   m = o·tanh(c')  =>  do = dm·tanh(c'),  dc += dm·o·(1 - tanh²(c'))
+    #   c' = f·c + i·g  =>  di = dc·g,  df = dc·c,  dg = dc·i,  dc_prev = dc·f
+    #   dA = [di·i(1-i), df·f(1-f), dg·(1-g²), do·o(1-o)],  dh_prev = W_hhᵀ·dA
+    # then dW_ih, dW_hh, the biases and dx are whole-sequence products of dA (_sequence_grads).
+    def backward(grads):
+        g_out, g_h, g_c = grads
+        gs = walk.grad_sequence_in(g_out, batch_first)
+        dA = walk.buffer((T, B, 4, H), dtype)
+        dHs = walk.buffer((T, B, P), dtype)  # dh at each step, for dW_hr
+        dh = walk.state_buffer(g_h, B, P, dtype)
+        dc = walk.state_buffer(g_c, B, H, dtype)
+        w_hh_data, w_hr_data = w_hh.data, w_hr.data
+        for t in reversed(walk.steps):
+            n = walk.active[t]
+            p, q = walk.slots(t)
+            dh_t, dc_t = dh[:n], dc[:n]
+            if gs is not None:
+                dh_t += gs[t, :n]
+            if recorder is not None:
+                recorder(t, _norm(dh_t))
+            dHs[t, :n] = dh_t
+            i, f, g, o = A[t, :n, 0], A[t, :n, 1], A[t, :n, 2], A[t, :n, 3]
+            dm = dh_t @ w_hr_data
+            dc_t += dm * o * (1 - tanh_c[t, :n] ** 2)
+            d = dA[t, :n]
+            d[:, 0] = dc_t * g * i * (1 - i)
+            d[:, 1] = dc_t * cs[p, :n] * f * (1 - f)
+            d[:, 2] = dc_t * i * (1 - g * g)
+            d[:, 3] = dm * tanh_c[t, :n] * o * (1 - o)
+            dc_t *= f
+            dh[:n] = d.reshape(n, 4 * H) @ w_hh_data
+        flat = dA.reshape(T * B, 4 * H)
+        result_grads = _sequence_grads(walk, batch_first, x, w_ih, w_hh, b_ih, b_hh, xs, hs, flat, flat)
+        gw_hr = dHs.reshape(T * B, P).T @ ms.reshape(T * B, H) if w_hr.requires_grad else None
+        _WORKSPACE.give(dA, dHs)
+        return pick(result_grads + [gw_hr, walk.rows_out(dh), walk.rows_out(dc)])
+
+    _give_back_when_freed(backward, A, hs, cs, ms, tanh_c)
+    return _multi_result([output, h_n, c_n], parents, backward, "lstm_projected")
 
 
 # ---------------------------------------------------------------------------- GRU

@@ -25,6 +25,17 @@ LAYERS = [
     nn.CrossEntropyLoss(weight=[1.0, 2.0, 0.5]), nn.BCEWithLogitsLoss(pos_weight=[[1.0, 2.0]]), nn.MSELoss(),
     nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Sequential(nn.BatchNorm1d(3), nn.Dropout(0.1)), nn.Flatten()),
     nn.ModuleList([nn.Linear(2, 2), nn.Tanh(), nn.MaxPool2d(2), nn.GlobalAvgPool2d(), nn.Dropout2d(0.2)]),
+    nn.Conv1d(2, 4, 3, groups=2, padding_mode="reflect"), nn.Conv3d(2, 3, (1, 2, 3), bias=False),
+    nn.ConvTranspose1d(4, 2, 3, groups=2), nn.ConvTranspose3d(2, 3, 2),
+    nn.BatchNorm3d(3, bias=False), nn.InstanceNorm2d(3), nn.InstanceNorm1d(4, affine=True, track_running_stats=True),
+    nn.GroupNorm(2, 4), nn.GroupNorm(2, 4, affine=False), nn.RMSNorm([2, 3]), nn.LocalResponseNorm(2),
+    nn.Bilinear(2, 3, 4), nn.Bilinear(2, 2, 1, bias=False), nn.Unflatten(1, (2, 3)), nn.EmbeddingBag(6, 3),
+    nn.RNNCell(3, 4), nn.LSTMCell(3, 4, bias=False), nn.GRUCell(2, 5), nn.LSTM(3, 5, num_layers=2, proj_size=2,
+                                                                            bidirectional=True),
+    nn.ModuleDict({"a": nn.Linear(2, 3), "b": nn.GroupNorm(1, 3)}), nn.PReLU(3),
+    nn.ParameterList([np.zeros((2, 3), dtype=np.float32), np.ones(4)]),
+    nn.ParameterDict({"w": np.zeros((2, 2), dtype=np.float32)}), nn.NLLLoss(weight=[1.0, 2.0]),
+    nn.MaxPool3d(2), nn.Upsample(scale_factor=2), nn.AdaptiveMaxPool1d(3),
 ]
 
 

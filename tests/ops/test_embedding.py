@@ -57,3 +57,18 @@ def test_bad_ids():
         embedding(np.array([1.0]), weight)
     with pytest.raises(ValueError, match="padding_idx 5 is out of range for 5 embeddings"):
         embedding(np.array([1]), weight, padding_idx=5)
+
+
+def test_embedding_bag_gradcheck_and_float32_against_torch(compare_torch, torch):
+    from chainrule.ops.embedding import embedding_bag
+
+    rng = np.random.default_rng(4)
+    ids, offsets = np.array([3, 1, 1, 0, 4, 2]), np.array([0, 2, 5])
+    w, psw = rng.standard_normal((5, 3)), rng.standard_normal(6)
+    assert gradcheck(lambda w, s: embedding_bag(ids, w, offsets, mode="sum", per_sample_weights=s), [w, psw])
+    assert gradcheck(lambda w: embedding_bag(ids, w, offsets, mode="max"), [w])
+    compare_torch(
+        lambda w: embedding_bag(ids, w, offsets, mode="mean"),
+        lambda w: torch.nn.functional.embedding_bag(torch.tensor(ids), w, torch.tensor(offsets), mode="mean"),
+        w,
+    )

@@ -127,3 +127,18 @@ def test_layer_norm_errors():
         layer_norm(cr.Tensor(np.ones((2, 3), np.float32)), 4)
     with pytest.raises(ValueError, match=r"weight must have shape \(3,\)"):
         layer_norm(cr.Tensor(np.ones((2, 3), np.float32)), 3, np.ones(4, np.float32))
+
+
+@pytest.mark.parametrize("name", ["group_norm", "instance_norm", "local_response_norm"])
+def test_new_ops_float32_against_torch(compare_torch, torch, rng, name):
+    from chainrule.ops import normalization as ops
+
+    x, w, b = rng.standard_normal((3, 4, 5)), rng.uniform(0.5, 1.5, 4), rng.standard_normal(4)
+    if name == "group_norm":
+        compare_torch(lambda x, w, b: ops.group_norm(x, 2, w, b), lambda x, w, b: torch.nn.functional.group_norm(x, 2, w, b), x, w, b)
+    elif name == "instance_norm":
+        compare_torch(lambda x, w, b: ops.instance_norm(x, weight=w, bias=b),
+                      lambda x, w, b: torch.nn.functional.instance_norm(x, weight=w, bias=b), x, w, b)
+    else:
+        compare_torch(lambda x: ops.local_response_norm(x, 3, 0.5, 0.75, 1.0),
+                      lambda x: torch.nn.functional.local_response_norm(x, 3, 0.5, 0.75, 1.0), x)

@@ -319,3 +319,38 @@ def test_lstm_output_gradient_zero_at_some_steps(batch_first, lengths, live_step
         return (out * Tensor(weight)).sum() + (h_n * Tensor(w_h)).sum() + (c_n * Tensor(w_c)).sum()
 
     assert gradcheck(loss, arrays)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [4, 2, 3]])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_lstm_projected_gradcheck(reverse, lengths, batch_first):
+    from chainrule.ops.recurrent import lstm_projected
+
+    rng = np.random.default_rng(2)
+    T, B, I, H, P = 4, 3, 2, 3, 2
+    arrays = [
+        rng.standard_normal((B, T, I) if batch_first else (T, B, I)), rng.standard_normal((4 * H, I)) * 0.6,
+        rng.standard_normal((4 * H, P)) * 0.6, rng.standard_normal(4 * H) * 0.3, rng.standard_normal(4 * H) * 0.3,
+        rng.standard_normal((P, H)) * 0.6, rng.standard_normal((B, P)) * 0.5, rng.standard_normal((B, H)) * 0.5,
+    ]
+    assert gradcheck(
+        lambda *t: lstm_projected(*t, lengths=lengths, reverse=reverse, batch_first=batch_first), arrays
+    )
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+def test_lstm_projected_float32_against_torch(compare_torch, torch):
+    from chainrule.ops.recurrent import lstm_projected
+
+    rng = np.random.default_rng(3)
+    x, w_ih, w_hh = rng.standard_normal((5, 2, 3)), rng.standard_normal((16, 3)), rng.standard_normal((16, 2))
+    b_ih, b_hh, w_hr = rng.standard_normal(16), rng.standard_normal(16), rng.standard_normal((2, 4))
+    h0, c0 = rng.standard_normal((2, 2)), rng.standard_normal((2, 4))
+
+    def theirs(x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0):
+        weights = [w_ih, w_hh, b_ih, b_hh, w_hr]
+        out, h, c = torch._VF.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, False, False, False)
+        return out, h[0], c[0]
+
+    compare_torch(lambda *t: lstm_projected(*t), theirs, x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, rtol=1e-4, atol=1e-4)
