@@ -27,9 +27,17 @@ class _Activation(Module):
 
     _args = ()
     _op = None
+    _op_args = ()  # _args without inplace: what forward passes on (worked out once per class)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._op_args = tuple(name for name in cls._args if name != "inplace")
 
     def forward(self, x):
-        return type(self)._op(x, *(getattr(self, name) for name in self._args if name != "inplace"))
+        names = self._op_args
+        if not names:  # ReLU, Sigmoid, Tanh, ...: no per-call argument gathering
+            return type(self)._op(x)
+        return type(self)._op(x, *[getattr(self, name) for name in names])
 
     def get_config(self):
         # inplace only where set, so that configs of the common case stay as they were ({} for ReLU)
