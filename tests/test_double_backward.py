@@ -1,0 +1,131 @@
+"""Second derivatives (``cr.grad(..., create_graph=True)``) of every op with a differentiable backward rule,
+against ``torch.autograd.grad`` in float64: for an op f with inputs x_i, the gradients
+g_i = d(f(x)·w)/dx_i (w a non-uniform upstream gradient) and then the Hessian-vector products
+d(Σ_i g_i·v_i)/dx_j."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import Tensor
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def _hvp_check(ours, theirs, arrays, seed=0, atol=1e-7):
+    """Compare f's gradients and Hessian-vector products with torch's, for float64 ``arrays`` (all differentiated)."""
+    rng = np.random.default_rng(seed)
+    xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    txs = [torch.tensor(a.copy(), requires_grad=True) for a in arrays]
+    y, ty = ours(*xs), theirs(*txs)
+    np.testing.assert_allclose(np.asarray(y.data), ty.detach().numpy(), rtol=1e-7, atol=atol)
+    w = rng.standard_normal(ty.shape)
+    grads = cr.grad((y * Tensor(w)).sum(), xs, create_graph=True, allow_unused=True)
+    tgrads = torch.autograd.grad((ty * torch.tensor(w)).sum(), txs, create_graph=True, allow_unused=True)
+    total, ttotal = 0, 0
+    for g, tg, a in zip(grads, tgrads, arrays):
+        if tg is None:
+            assert g is None or not np.any(np.asarray(g.data))
+            continue
+        np.testing.assert_allclose(np.asarray(g.data), tg.detach().numpy(), rtol=1e-7, atol=atol)
+        v = rng.standard_normal(a.shape)
+        total = total + (g * Tensor(v)).sum()
+        ttotal = ttotal + (tg * torch.tensor(v)).sum()
+    if not isinstance(ttotal, torch.Tensor) or not ttotal.requires_grad:
+        return
+    second = cr.grad(total, xs, allow_unused=True)
+    tsecond = torch.autograd.grad(ttotal, txs, allow_unused=True)
+    for h, th in zip(second, tsecond):
+        expected = np.zeros(1) if th is None else th.numpy()
+        got = np.zeros(1) if h is None else np.asarray(h.data)
+        np.testing.assert_allclose(got + 0 * expected, expected + 0 * got, rtol=1e-7, atol=atol)
+
+
+def _normal(*shape, seed=1, scale=1.0):
+    return np.random.default_rng(seed).standard_normal(shape) * scale
+
+
+# --------------------------------------------------------------------------------------- convolutions
+CONV2D = [
+    dict(),
+    dict(stride=2, padding=1),
+    dict(padding=(1, 2), dilation=(2, 1)),
+    dict(padding="same"),
+    dict(groups=2, stride=(1, 2)),
+]
+
+
+@pytest.mark.parametrize("kwargs", CONV2D)
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_conv2d(kwargs, with_bias):
+    # a tanh after the convolution, so that the second derivative is not zero along every path
+    x, w, b = _normal(2, 4, 6, 5), _normal(4, 4 // kwargs.get("groups", 1), 3, 2, seed=2), _normal(4, seed=3)
+    arrays = [x, w, b] if with_bias else [x, w]
+    _hvp_check(lambda *t: cr.tanh(cr.conv2d(*t, **kwargs)), lambda *t: torch.tanh(F.conv2d(*t, **kwargs)), arrays)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, output_padding=1), dict(groups=2, dilation=2)])
+def test_conv_transpose2d(kwargs):
+    x, w, b = _normal(2, 4, 4, 3), _normal(4, 2, 3, 2, seed=2), _normal(2 * kwargs.get("groups", 1), seed=3)
+    _hvp_check(lambda *t: cr.tanh(cr.conv_transpose2d(*t, **kwargs)),
+               lambda *t: torch.tanh(F.conv_transpose2d(*t, **kwargs)), [x, w, b])
+
+
+@pytest.mark.parametrize("name, x_shape, w_shape, kwargs", [
+    ("conv1d", (2, 2, 7), (3, 2, 3), dict(stride=2, padding=1)),
+    ("conv_transpose1d", (2, 2, 5), (2, 3, 3), dict(stride=2)),
+    ("conv3d", (1, 2, 4, 3, 4), (2, 2, 2, 2, 3), dict(padding=1)),
+    ("conv_transpose3d", (1, 2, 3, 2, 3), (2, 2, 2, 2, 2), dict(stride=2)),
+])
+def test_conv_nd(name, x_shape, w_shape, kwargs):
+    ours, theirs = getattr(cr.nn.functional, name), getattr(F, name)
+    _hvp_check(lambda x, w: cr.tanh(ours(x, w, **kwargs)), lambda x, w: torch.tanh(theirs(x, w, **kwargs)),
+               [_normal(*x_shape), _normal(*w_shape, seed=2)])
+
+
+# ------------------------------------------------------------------------------------------ pooling
+def _pooled(name, **kwargs):
+    """(ours, torch's) x -> pool(x²)·x: the square and product make the second derivatives non-zero."""
+    ours, theirs = getattr(cr.nn.functional, name), getattr(F, name)
+    return (lambda x: ours(x * x, **kwargs) * ours(x, **kwargs),
+            lambda x: theirs(x * x, **kwargs) * theirs(x, **kwargs))
+
+
+POOLS = [
+    ("max_pool2d", (2, 2, 6, 5), dict(kernel_size=2)),
+    ("max_pool2d", (2, 2, 6, 5), dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", (1, 2, 6, 6), dict(kernel_size=2, dilation=2, ceil_mode=True)),
+    ("max_pool1d", (2, 3, 7), dict(kernel_size=3, stride=2)),
+    ("max_pool3d", (1, 2, 4, 4, 3), dict(kernel_size=2)),
+    ("avg_pool2d", (2, 2, 6, 5), dict(kernel_size=2)),
+    ("avg_pool2d", (2, 2, 6, 5), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("avg_pool2d", (2, 2, 6, 5), dict(kernel_size=2, ceil_mode=True)),
+    ("avg_pool1d", (2, 3, 7), dict(kernel_size=3, stride=2)),
+    ("avg_pool3d", (1, 2, 4, 4, 3), dict(kernel_size=2)),
+    ("adaptive_avg_pool2d", (2, 2, 7, 5), dict(output_size=(3, 2))),
+    ("adaptive_avg_pool1d", (2, 2, 7), dict(output_size=3)),
+    ("adaptive_avg_pool3d", (1, 2, 5, 4, 3), dict(output_size=2)),
+    ("adaptive_max_pool2d", (2, 2, 7, 5), dict(output_size=(3, 2))),
+    ("adaptive_max_pool1d", (2, 2, 7), dict(output_size=3)),
+    ("interpolate", (1, 2, 4, 3), dict(scale_factor=2, mode="bilinear", align_corners=False)),
+    ("interpolate", (1, 2, 5), dict(size=8, mode="linear", align_corners=True)),
+    ("interpolate", (1, 2, 3, 3), dict(scale_factor=2, mode="nearest")),
+    ("unfold", (2, 2, 5, 4), dict(kernel_size=(2, 3), padding=1, stride=(2, 1))),
+]
+
+
+@pytest.mark.parametrize("name, shape, kwargs", POOLS)
+def test_pooling(name, shape, kwargs):
+    ours, theirs = _pooled(name, **kwargs)
+    _hvp_check(ours, theirs, [_normal(*shape)])
+
+
+def test_global_avg_pool2d_and_fold():
+    x = _normal(2, 3, 4, 5)
+    _hvp_check(lambda t: cr.ops.pooling.global_avg_pool2d(t * t) * cr.ops.pooling.global_avg_pool2d(t),
+               lambda t: (t * t).mean((2, 3)) * t.mean((2, 3)), [x])
+    cols = _normal(2, 2 * 4, 6)
+    fold = dict(output_size=(3, 4), kernel_size=2)
+    _hvp_check(lambda t: cr.nn.functional.fold(t * t, **fold) * cr.nn.functional.fold(t, **fold),
+               lambda t: F.fold(t * t, **fold) * F.fold(t, **fold), [cols])
