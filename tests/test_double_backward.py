@@ -129,3 +129,61 @@ def test_global_avg_pool2d_and_fold():
     fold = dict(output_size=(3, 4), kernel_size=2)
     _hvp_check(lambda t: cr.nn.functional.fold(t * t, **fold) * cr.nn.functional.fold(t, **fold),
                lambda t: F.fold(t * t, **fold) * F.fold(t, **fold), [cols])
+
+
+# -------------------------------------------------------------------------------------- activations
+ACTIVATIONS = [
+    ("elu", dict(alpha=0.7)), ("gelu", dict()), ("gelu", dict(approximate="tanh")), ("silu", dict()),
+    ("mish", dict()), ("selu", dict()), ("celu", dict(alpha=1.3)), ("hardtanh", dict(min_val=-1.5, max_val=2.0)),
+    ("relu6", dict()), ("hardswish", dict()), ("hardsigmoid", dict()), ("softsign", dict()), ("logsigmoid", dict()),
+    ("tanhshrink", dict()), ("softshrink", dict(lambd=0.4)), ("hardshrink", dict(lambd=0.4)),
+    ("threshold", dict(threshold=0.3, value=-1.0)), ("softmin", dict(dim=1)), ("glu", dict(dim=1)),
+    ("relu", dict()), ("leaky_relu", dict(negative_slope=0.1)), ("sigmoid", dict()), ("tanh", dict()),
+    ("softplus", dict(beta=2.0)), ("softmax", dict(dim=1)), ("log_softmax", dict(dim=0)),
+]
+
+
+# where torch has no double backward of its own: the same function composed of ops that have one
+_TORCH_COMPOSED = {"hardsigmoid": lambda t: F.hardtanh(t / 6 + 0.5, 0.0, 1.0)}
+
+
+@pytest.mark.parametrize("name, kwargs", ACTIVATIONS)
+def test_activation(name, kwargs):
+    ours, theirs = getattr(cr.nn.functional, name), _TORCH_COMPOSED.get(name, getattr(F, name, None))
+    # times x: piecewise-linear activations get a non-zero second derivative
+    x = _normal(3, 8, scale=2.5)
+    half = slice(0, 4) if name == "glu" else slice(None)  # glu halves axis 1
+    _hvp_check(lambda t: ours(t, **kwargs) * t[:, half], lambda t: theirs(t, **kwargs) * t[:, half], [x])
+
+
+@pytest.mark.parametrize("shape, weight", [((3, 4, 2), (4,)), ((3, 4), (1,)), ((5,), (1,))])
+def test_prelu(shape, weight):
+    x, w = _normal(*shape, scale=2), np.abs(_normal(*weight, seed=4)) * 0.3
+    _hvp_check(lambda t, a: cr.nn.functional.prelu(t, a) * t * a.sum(), lambda t, a: F.prelu(t, a) * t * a.sum(),
+               [x, w])
+
+
+# -------------------------------------------------------------------------------------------- math
+MATH = [
+    ("frac", 1), ("reciprocal", 1), ("rsqrt", 0), ("square", 1), ("log2", 0), ("log10", 0), ("log1p", 0),
+    ("expm1", 1), ("exp2", 1), ("sin", 1), ("cos", 1), ("tan", 2), ("asin", 2), ("acos", 2), ("atan", 1),
+    ("sinh", 1), ("cosh", 1), ("asinh", 1), ("acosh", 3), ("atanh", 2), ("erf", 1), ("erfc", 1), ("erfinv", 2),
+    ("lgamma", 0), ("floor", 1), ("sign", 1), ("exp", 1), ("log", 0), ("sqrt", 0), ("abs", 1),
+]
+_DOMAINS = {0: lambda x: np.abs(x) + 0.3, 1: lambda x: x, 2: lambda x: np.tanh(x) * 0.9, 3: lambda x: np.abs(x) + 1.2}
+
+
+@pytest.mark.parametrize("name, domain", MATH)
+def test_math(name, domain):
+    x = _DOMAINS[domain](_normal(3, 5))
+    ours, theirs = getattr(cr, name), getattr(torch, name)
+    _hvp_check(lambda t: ours(t) * t, lambda t: theirs(t) * t, [x])
+
+
+@pytest.mark.parametrize("name", ["atan2", "remainder", "fmod", "fmax", "fmin", "maximum", "minimum", "pow", "div"])
+def test_binary(name):
+    a, b = _normal(3, 4) + 0.1, np.abs(_normal(4, seed=2)) + 0.5
+    if name in ("remainder", "fmod"):
+        a = a * 3
+    ours, theirs = getattr(cr, name), getattr(torch, name)
+    _hvp_check(lambda s, t: ours(s * s, t) * s * t, lambda s, t: theirs(s * s, t) * s * t, [a, b])
