@@ -187,3 +187,43 @@ def test_binary(name):
         a = a * 3
     ours, theirs = getattr(cr, name), getattr(torch, name)
     _hvp_check(lambda s, t: ours(s * s, t) * s * t, lambda s, t: theirs(s * s, t) * s * t, [a, b])
+
+
+# -------------------------------------------------------------------------------------- reductions
+REDUCTIONS = [
+    ("var", lambda m, t: m.var(t, 1), lambda t: t.var(1)),
+    ("var", lambda m, t: m.var(t, (0, 2), correction=0, keepdim=True), lambda t: t.var((0, 2), correction=0, keepdim=True)),
+    ("std", lambda m, t: m.std(t, 2), lambda t: t.std(2)),
+    ("std", lambda m, t: m.std(t), lambda t: t.std()),
+    ("prod", lambda m, t: m.prod(t, 1), lambda t: t.prod(1)),
+    ("logsumexp", lambda m, t: m.logsumexp(t, (1, 2)), lambda t: t.logsumexp((1, 2))),
+    ("amax", lambda m, t: m.amax(t, 1), lambda t: t.amax(1)),
+    ("amin", lambda m, t: m.amin(t, (0, 2), keepdim=True), lambda t: t.amin((0, 2), keepdim=True)),
+    ("max", lambda m, t: m.max(t), lambda t: t.max()),
+    ("max_dim", lambda m, t: m.max(t, 2)[0], lambda t: t.max(2)[0]),
+    ("min_dim", lambda m, t: m.min(t, 1, keepdim=True)[0], lambda t: t.min(1, keepdim=True)[0]),
+    ("median", lambda m, t: m.median(t), lambda t: t.median()),
+    ("median_dim", lambda m, t: m.median(t, 1)[0], lambda t: t.median(1)[0]),
+    ("cumsum", lambda m, t: m.cumsum(t, 1), lambda t: t.cumsum(1)),
+    ("cumprod", lambda m, t: m.cumprod(t, 2), lambda t: t.cumprod(2)),
+    ("norm", lambda m, t: m.linalg.vector_norm(t, 2, 1), lambda t: torch.linalg.vector_norm(t, 2, 1)),
+    ("norm1", lambda m, t: m.linalg.vector_norm(t, 1, (0, 2)), lambda t: torch.linalg.vector_norm(t, 1, (0, 2))),
+    ("norm3", lambda m, t: m.linalg.vector_norm(t, 3, 2, keepdim=True),
+     lambda t: torch.linalg.vector_norm(t, 3, 2, keepdim=True)),
+    ("norm_inf", lambda m, t: m.linalg.vector_norm(t, float("inf"), 1),
+     lambda t: torch.linalg.vector_norm(t, float("inf"), 1)),
+    ("norm", lambda m, t: m.norm(t), lambda t: t.norm()),
+    ("matrix_norm", lambda m, t: m.linalg.matrix_norm(t, 1), lambda t: torch.linalg.matrix_norm(t, 1)),
+    ("pairwise_distance", lambda m, t: m.nn.functional.pairwise_distance(t[0], t[1], 3.0),
+     lambda t: F.pairwise_distance(t[0], t[1], 3.0)),
+    ("cosine_similarity", lambda m, t: m.nn.functional.cosine_similarity(t[0], t[1]),
+     lambda t: F.cosine_similarity(t[0], t[1])),
+    ("normalize", lambda m, t: m.nn.functional.normalize(t, 2.5), lambda t: F.normalize(t, 2.5)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
+def test_reduction(name, ours, theirs):
+    x = _normal(2, 3, 4) + 0.1
+    # squared, so that linear reductions (cumsum, max's routing) have a second derivative too
+    _hvp_check(lambda t: ours(cr, t * t) * ours(cr, t), lambda t: theirs(t * t) * theirs(t), [x])
