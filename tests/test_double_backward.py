@@ -227,3 +227,43 @@ def test_reduction(name, ours, theirs):
     x = _normal(2, 3, 4) + 0.1
     # squared, so that linear reductions (cumsum, max's routing) have a second derivative too
     _hvp_check(lambda t: ours(cr, t * t) * ours(cr, t), lambda t: theirs(t * t) * theirs(t), [x])
+
+
+# ------------------------------------------------------------------------------------------- losses
+def _probabilities(*shape, seed):
+    return 1 / (1 + np.exp(-_normal(*shape, seed=seed)))
+
+
+LOSSES = [
+    ("l1_loss", dict(), "real"), ("l1_loss", dict(reduction="none"), "real"),
+    ("huber_loss", dict(delta=0.8), "real"), ("smooth_l1_loss", dict(beta=0.5, reduction="sum"), "real"),
+    ("mse_loss", dict(), "real"),
+    ("binary_cross_entropy_with_logits", dict(), "prob"),
+    ("binary_cross_entropy_with_logits", dict(pos_weight=torch.tensor([0.5, 2.0, 1.5]), reduction="sum"), "prob"),
+    ("binary_cross_entropy", dict(), "prob"), ("binary_cross_entropy", dict(reduction="none"), "prob"),
+    ("kl_div", dict(reduction="batchmean"), "prob"), ("kl_div", dict(log_target=True, reduction="sum"), "real"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, target", LOSSES)
+def test_loss(name, kwargs, target):
+    ours, theirs = getattr(cr.nn.functional, name), getattr(F, name)
+    y = _probabilities(4, 3, seed=2) if target == "prob" else _normal(4, 3, seed=2)
+    our_kwargs = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
+    # the prediction made from x non-linearly (a probability for binary_cross_entropy), and the target differentiated too
+    if name == "binary_cross_entropy":
+        ours_in, theirs_in = cr.sigmoid, torch.sigmoid
+    else:
+        ours_in = theirs_in = lambda t: t * t * 0.5 + t
+    _hvp_check(lambda a, b: ours(ours_in(a), b, **our_kwargs), lambda a, b: theirs(theirs_in(a), b, **kwargs),
+               [_normal(4, 3), y])
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(weight=np.array([0.3, 1.0, 2.0, 0.5]), reduction="sum"),
+                                    dict(ignore_index=1, reduction="none")])
+def test_nll_loss(kwargs):
+    target = np.array([1, 0, 3, 2, 1])
+    theirs_kwargs = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    _hvp_check(lambda t: cr.nn.functional.nll_loss(cr.log_softmax(t * t, 1), target, **kwargs),
+               lambda t: F.nll_loss(F.log_softmax(t * t, 1), torch.tensor(target), **theirs_kwargs),
+               [_normal(5, 4)])

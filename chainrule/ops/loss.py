@@ -13,9 +13,10 @@ import math
 import warnings
 
 from ..backend import xp
-from ..tensor import Tensor, as_tensor, constant, result
+from ..tensor import Tensor, as_tensor, constant, piecewise_constant, result
 from .activation import _sigmoid_pair
 from .broadcast import unbroadcast
+from .linear_maps import linear_double
 from .shape import reshape
 
 __all__ = [
@@ -123,6 +124,20 @@ def _regression_grads(gp, pred, target):
     )
 
 
+def _regression_double(gp, pred, target):
+    """``_regression_grads`` on Tensors, for the differentiable rules."""
+    from .elementwise import cast
+
+    return gp if pred.requires_grad else None, cast(-gp, target.dtype) if target.requires_grad else None
+
+
+def _as_floating(target, dtype):
+    """The target Tensor in the prediction's dtype, differentiably (for the differentiable rules)."""
+    from .elementwise import cast
+
+    return cast(target, dtype)
+
+
 def mse_loss(pred, target, reduction="mean"):
     """Mean squared error ``(pred - target)²``, reduced by ``reduction``. Shapes must match."""
     _check_reduction(reduction, "mse_loss")
@@ -154,7 +169,11 @@ def l1_loss(pred, target, reduction="mean"):
     def backward(g):
         return _regression_grads(xp.sign(diff) * _upstream(g, reduction, diff.size), pred, target)
 
-    return result(out, (pred, target), backward, "l1_loss")
+    def double(g):  # the sign is piecewise constant
+        return _regression_double(piecewise_constant(pred, xp.sign(diff)) * _upstream(g, reduction, diff.size),
+                                  pred, target)
+
+    return result(out, (pred, target), backward, "l1_loss", double)
 
 
 mae_loss = l1_loss
@@ -196,7 +215,14 @@ def _huber(pred, target, delta, reduction, op, name):
         gp = xp.clip(diff, -delta, delta) * _upstream(g, reduction, diff.size)
         return _regression_grads(gp * scale if scale != 1.0 else gp, pred, target)
 
-    return result(out, (pred, target), backward, op)
+    def double(g):  # the same rule on Tensors (clip is differentiable: 1 inside, 0 outside)
+        from .elementwise import clip
+
+        d = pred - _as_floating(target, pred.dtype)
+        gp = clip(d, -delta, delta) * _upstream(g, reduction, diff.size)
+        return _regression_double(gp * scale if scale != 1.0 else gp, pred, target)
+
+    return result(out, (pred, target), backward, op, double)
 
 
 # ---------------------------------------------------------------- cross-entropy
@@ -497,7 +523,26 @@ def binary_cross_entropy_with_logits(logits, target, weight=None, pos_weight=Non
             gt = (local * gi).astype(target.data.dtype, copy=False)
         return gx, gt
 
-    return result(out, (logits, target), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .activation import sigmoid, softplus
+        from .elementwise import cast
+
+        gi = _upstream(g, reduction, x.size)
+        if w is not None:
+            gi = gi * w
+        tt = _as_floating(target, dtype)
+        gx = gt = None
+        if logits.requires_grad:
+            if pw is None:
+                gx = (sigmoid(logits) - tt) * gi
+            else:
+                gx = ((1 - tt) - (1 + (pw - 1) * tt) * sigmoid(-logits)) * gi
+        if target.requires_grad:
+            local = -logits if pw is None else (pw - 1) * softplus(-logits) - logits
+            gt = cast(local * gi, target.dtype)
+        return gx, gt
+
+    return result(out, (logits, target), backward, op, double)
 
 
 # ------------------------------------------------------------- negative log-likelihood
@@ -545,12 +590,15 @@ def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"
     coef = xp.ones(y.shape, dtype) if w is None else w[y]  # the weight of each target
     if keep is not None:
         coef = coef * keep
-    per = -coef * z[index]
     denominator = coef.sum() if (w is not None or keep is not None) else y.size
-    if reduction == "none":
-        out = per[0] if unbatched else per
-    else:
-        out = _reduce(per, reduction, denominator)
+
+    def evaluate(z):
+        per = -coef * z[index]
+        if reduction == "none":
+            return per[0] if unbatched else per
+        return _reduce(per, reduction, denominator)
+
+    out = evaluate(z)
 
     # d(-w_y·x[y])/dx = -w_y at the target's class, 0 elsewhere
     def backward(g):
@@ -561,7 +609,9 @@ def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"
         grad[index] = -coef * gi
         return (grad[0] if unbatched else grad,)
 
-    return result(out, (x,), backward, op)
+    # linear in x: the rule as a node whose adjoint is the loss itself (linear_maps)
+    double = linear_double(backward, lambda h: evaluate(h[None] if unbatched else h), op)
+    return result(out, (x,), backward, op, double)
 
 
 # -------------------------------------------------------- binary cross-entropy on probabilities
@@ -618,7 +668,22 @@ def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
         gt = ((log_q - log_p) * gi).astype(target.data.dtype, copy=False) if target.requires_grad else None
         return gp, gt
 
-    return result(out, (probs, target), backward, op)
+    def double(g):  # the same rule on Tensors (logs clamped at -100, the denominator at 1e-12, as above)
+        from .elementwise import cast, clip, log
+
+        gi = _upstream(g, reduction, p.size)
+        if w is not None:
+            gi = gi * w
+        tt = _as_floating(target, dtype)
+        gp = gt = None
+        if probs.requires_grad:
+            gp = (probs - tt) / clip(probs * (1 - probs), min=1e-12) * gi
+        if target.requires_grad:
+            with xp.errstate(divide="ignore"):
+                gt = cast((clip(log(1 - probs), min=-100.0) - clip(log(probs), min=-100.0)) * gi, target.dtype)
+        return gp, gt
+
+    return result(out, (probs, target), backward, op, double)
 
 
 # ------------------------------------------------------------------ Kullback-Leibler
@@ -658,7 +723,24 @@ def kl_div(log_probs, target, reduction="mean", log_target=False):
                 gt = (xp.log(t) + 1 - x.data) * gi if target.requires_grad else None
         return gx, (gt.astype(target.data.dtype, copy=False) if target.requires_grad else None)
 
-    return result(out, (x, target), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast, exp, log, where
+
+        gi = _upstream(g, "mean" if reduction == "batchmean" else reduction, count)
+        tt = _as_floating(target, x.dtype)
+        gx = gt = None
+        if log_target:
+            gx = -exp(tt) * gi
+            gt = exp(tt) * (tt - x + 1) * gi if target.requires_grad else None
+        else:
+            gx = -tt * gi
+            if target.requires_grad:
+                positive = t > 0
+                log_t = where(positive, log(where(positive, tt, 1)), -xp.inf)
+                gt = (log_t + 1 - x) * gi
+        return gx if x.requires_grad else None, (cast(gt, target.dtype) if gt is not None else None)
+
+    return result(out, (x, target), backward, op, double)
 
 
 # ------------------------------------------------------ elementwise margin and likelihood losses
