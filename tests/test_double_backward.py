@@ -267,3 +267,63 @@ def test_nll_loss(kwargs):
     _hvp_check(lambda t: cr.nn.functional.nll_loss(cr.log_softmax(t * t, 1), target, **kwargs),
                lambda t: F.nll_loss(F.log_softmax(t * t, 1), torch.tensor(target), **theirs_kwargs),
                [_normal(5, 4)])
+
+
+# ------------------------------------------------------------------------ indexing, einsum, rearranging
+_INDEX = np.array([[0, 2, 1, 0], [2, 2, 0, 1], [1, 0, 0, 2]])
+_ROWS = np.array([2, 0, 2])
+_UNARY = [  # (name, f(module, t)) with module chainrule or torch
+    ("gather", lambda m, t: m.gather(t, 1, _tensor(m, _INDEX[:, :3]))),
+    ("index_select", lambda m, t: m.index_select(t, 0, _tensor(m, _ROWS))),
+    ("take_along_dim", lambda m, t: m.take_along_dim(t, _tensor(m, _INDEX[:, :2]), 1)),
+    ("masked_fill", lambda m, t: m.masked_fill(t, _tensor(m, _INDEX[:, :4] == 0), 0.5)),
+    ("sort", lambda m, t: m.sort(t, 1)[0]),
+    ("topk", lambda m, t: m.topk(t, 2, 1)[0]),
+    ("getitem", lambda m, t: t[[0, 2, 2], 1:]),
+    ("flip", lambda m, t: m.flip(t, (0, 1))),
+    ("roll", lambda m, t: m.roll(t, (1, -2), (0, 1))),
+    ("repeat", lambda m, t: t.repeat(2, 1, 2)),
+    ("repeat_interleave", lambda m, t: m.repeat_interleave(t, _tensor(m, np.array([1, 3, 0, 2])), 1)),
+    ("tril", lambda m, t: m.tril(t, -1)),
+    ("triu", lambda m, t: m.triu(t, 1)),
+    ("diagonal", lambda m, t: m.diagonal(t, 1)),
+    ("diag", lambda m, t: m.diag(t[0])),
+    ("trace", lambda m, t: m.trace(t)),
+    ("pad", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None], (1, 2, -1, 1), value=0.3)),
+    ("pad_reflect", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None], (2, 1), mode="reflect")),
+    ("pad_circular", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None, None], (1, 2, 2, 0),
+                                                                           mode="circular")),
+]
+
+
+def _tensor(module, array):
+    return torch.tensor(array) if module is torch else Tensor(array)
+
+
+@pytest.mark.parametrize("name, f", _UNARY, ids=[u[0] for u in _UNARY])
+def test_linear_op(name, f):
+    _hvp_check(lambda t: f(cr, t * t) * f(cr, t), lambda t: f(torch, t * t) * f(torch, t), [_normal(3, 4)])
+
+
+_SCATTER_INDEX = np.array([[0, 2], [1, 1], [2, 0]])
+_BINARY = [
+    ("scatter", lambda m, a, b: m.scatter(a, 1, _tensor(m, np.array([[0, 2], [1, 3], [2, 0]])), b)),
+    ("scatter_add", lambda m, a, b: m.scatter_add(a, 1, _tensor(m, _SCATTER_INDEX), b)),
+    ("scatter_reduce_sum", lambda m, a, b: m.scatter_reduce(a, 1, _tensor(m, _SCATTER_INDEX), b, "sum")),
+    ("scatter_reduce_mean", lambda m, a, b: m.scatter_reduce(a, 1, _tensor(m, _SCATTER_INDEX), b, "mean",
+                                                             include_self=False)),
+    ("index_add", lambda m, a, b: m.index_add(a, 1, _tensor(m, np.array([3, 0])), b, alpha=1.5)),
+    ("einsum", lambda m, a, b: m.einsum("ij,kj->ik", a, b)),
+    ("einsum_sum", lambda m, a, b: m.einsum("ij,kl->ik", a, b)),
+    ("einsum_batch", lambda m, a, b: m.einsum("...j,kj->...k", a, b)),
+    ("cross", lambda m, a, b: m.cross(a[:, :3], b[:, :3], dim=1)),
+    ("matmul", lambda m, a, b: a @ b.T),
+    ("outer", lambda m, a, b: m.outer(a[0], b[1])),
+]
+
+
+@pytest.mark.parametrize("name, f", _BINARY, ids=[b[0] for b in _BINARY])
+def test_linear_in_each(name, f):
+    a, b = _normal(3, 4), _normal(3, 2, seed=2) if "scatter" in name or "index" in name else _normal(3, 4, seed=2)
+    _hvp_check(lambda s, t: f(cr, s * s, t) * f(cr, s, t * t), lambda s, t: f(torch, s * s, t) * f(torch, s, t * t),
+               [a, b])

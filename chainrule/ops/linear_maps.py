@@ -48,6 +48,21 @@ def linear_double(backward, forward, op):
     return double
 
 
+def linear_parts_double(backward, forwards, parents, op):
+    """The differentiable rule of an op linear in all its inputs together (``out = Σ_i L_i(x_i)``, e.g. a
+    scatter of ``src`` into ``input``): the array ``backward`` gives every ``L_iᵀ(g)``; ``forwards[i]`` is
+    ``L_i`` on an array (the op with the other inputs zero). Each gradient becomes a :func:`linear_node`."""
+    name = op + "_backward"
+
+    def double(g):
+        return tuple(
+            linear_node(g, lambda a, i=i: backward(a)[i], forward, name) if parent.requires_grad else None
+            for i, (parent, forward) in enumerate(zip(parents, forwards))
+        )
+
+    return double
+
+
 def gather_double(flat_index, shape, op):
     """The differentiable rule of an op that routes each output's gradient to one input element (max
     pooling, max/min along axes): ``flat_index`` gives, for each output, the flat position of its source
