@@ -56,6 +56,7 @@ CONV2D = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same.")
 @pytest.mark.parametrize("kwargs", CONV2D)
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_conv2d(kwargs, with_bias):
@@ -327,3 +328,46 @@ def test_linear_in_each(name, f):
     a, b = _normal(3, 4), _normal(3, 2, seed=2) if "scatter" in name or "index" in name else _normal(3, 4, seed=2)
     _hvp_check(lambda s, t: f(cr, s * s, t) * f(cr, s, t * t), lambda s, t: f(torch, s * s, t) * f(torch, s, t * t),
                [a, b])
+
+
+# ------------------------------------------------------------------------------- end to end: WGAN-GP
+def _critics():
+    """The same tiny convolutional critic in chainrule and in torch (float64, equal weights)."""
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.LeakyReLU(0.2), torch.nn.AvgPool2d(2),
+        torch.nn.Conv2d(4, 3, 2, stride=2), torch.nn.LeakyReLU(0.2), torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(), torch.nn.Linear(3, 1),
+    ).double()
+    nn = cr.nn
+    ours = nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(0.2), nn.AvgPool2d(2),
+        nn.Conv2d(4, 3, 2, stride=2), nn.LeakyReLU(0.2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 1),
+    ).double()
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        p.data = tp.detach().numpy().copy()
+    return ours, theirs
+
+
+def test_wgan_gp_conv_critic_matches_torch():
+    ours, theirs = _critics()
+    rng = np.random.default_rng(5)
+    real, fake, eps = rng.standard_normal((3, 2, 8, 8)), rng.standard_normal((3, 2, 8, 8)), rng.random((3, 1, 1, 1))
+    # the penalty: (‖∇D(x̂)‖₂ - 1)² at points x̂ between real and fake samples, its gradient kept as a graph
+    mixed = Tensor(eps * real + (1 - eps) * fake, requires_grad=True)
+    tmixed = torch.tensor(eps * real + (1 - eps) * fake, requires_grad=True)
+    (g,) = cr.grad(ours(mixed).sum(), mixed, create_graph=True)
+    (tg,) = torch.autograd.grad(theirs(tmixed).sum(), tmixed, create_graph=True)
+    np.testing.assert_allclose(np.asarray(g.data), tg.detach().numpy(), rtol=1e-7, atol=1e-10)
+    penalty = (((g * g).reshape(3, -1).sum(1).sqrt() - 1) ** 2).mean()
+    tpenalty = ((tg.reshape(3, -1).norm(2, dim=1) - 1) ** 2).mean()
+    loss = ours(Tensor(fake)).mean() - ours(Tensor(real)).mean() + 10 * penalty
+    tloss = theirs(torch.tensor(fake)).mean() - theirs(torch.tensor(real)).mean() + 10 * tpenalty
+    loss.backward()
+    tloss.backward()
+    np.testing.assert_allclose(float(loss.data), tloss.item(), rtol=1e-9)
+    # every parameter's gradient (the penalty's part is a second derivative), and the mixed input's
+    for p, tp in zip(ours.parameters(), theirs.parameters()):
+        assert p.ndim == 1 or np.abs(tp.grad.numpy()).max() > 0  # (the last bias cancels in D(fake) - D(real))
+        np.testing.assert_allclose(np.asarray(p.grad), tp.grad.numpy(), rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(mixed.grad), tmixed.grad.numpy(), rtol=1e-7, atol=1e-10)
