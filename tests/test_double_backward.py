@@ -371,3 +371,31 @@ def test_wgan_gp_conv_critic_matches_torch():
         assert p.ndim == 1 or np.abs(tp.grad.numpy()).max() > 0  # (the last bias cancels in D(fake) - D(real))
         np.testing.assert_allclose(np.asarray(p.grad), tp.grad.numpy(), rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(np.asarray(mixed.grad), tmixed.grad.numpy(), rtol=1e-7, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------ third order
+THIRD = [
+    ("conv2d", lambda m, x, w: m.tanh((cr if m is cr else F).conv2d(x, w, stride=2, padding=1))),
+    ("conv_transpose2d", lambda m, x, w: m.tanh((cr if m is cr else F).conv_transpose2d(x, w.transpose(0, 1), stride=2))),
+    ("max_pool_gather", lambda m, x, w: (cr.nn.functional if m is cr else F).max_pool2d(x * x, 2) * w.sum()
+     + m.gather(x.reshape(2, -1), 1, _tensor(m, np.array([[3, 0, 1], [5, 5, 2]]))).sum() * w.mean()),
+]
+
+
+@pytest.mark.parametrize("name, f", THIRD, ids=[t[0] for t in THIRD])
+def test_third_derivative(name, f):
+    # d/dx of d/dW of (d/dx f·u)·v: every rule of linear_maps differentiated twice
+    rng = np.random.default_rng(3)
+    x, w = _normal(2, 2, 5, 4), _normal(3, 2, 3, 3, seed=2)
+    results = []
+    for m, grad, wrap in ((cr, cr.grad, Tensor), (torch, torch.autograd.grad, torch.tensor)):
+        xt, wt = wrap(x, requires_grad=True), wrap(w, requires_grad=True)
+        y = f(m, xt, wt)
+        u = wrap(np.random.default_rng(4).standard_normal(tuple(y.shape)))
+        (gx,) = grad((y * u).sum(), xt, create_graph=True)
+        (gw,) = grad((gx * wrap(rng.standard_normal(x.shape))).sum(), wt, create_graph=True)
+        (gxx,) = grad((gw * wrap(rng.standard_normal(w.shape))).sum(), xt)
+        results.append([np.asarray(t.detach().numpy() if m is torch else t.data) for t in (gx, gw, gxx)])
+        rng = np.random.default_rng(3)
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
