@@ -399,3 +399,26 @@ def test_third_derivative(name, f):
         rng = np.random.default_rng(3)
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+_SIGNS = np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0], [1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]])
+MORE_LOSSES = [  # (name, f(a module's functional, prediction, second input))
+    ("soft_margin_loss", lambda f, a, b: f.soft_margin_loss(a * b, _tensor_like(a, _SIGNS))),
+    ("hinge_embedding_loss", lambda f, a, b: f.hinge_embedding_loss(a * b, _tensor_like(a, _SIGNS), 0.8)),
+    ("margin_ranking_loss", lambda f, a, b: f.margin_ranking_loss(a, b * b, _tensor_like(a, _SIGNS), 0.2)),
+    ("multilabel_soft_margin_loss", lambda f, a, b: f.multilabel_soft_margin_loss(
+        a * b, _tensor_like(a, (_SIGNS > 0) * 1.0), reduction="none")),
+    ("poisson_nll_loss", lambda f, a, b: f.poisson_nll_loss(a, b * b * 3, full=True)),
+    ("poisson_nll_loss_probs", lambda f, a, b: f.poisson_nll_loss(a * a + 0.5, b, log_input=False)),
+    ("gaussian_nll_loss", lambda f, a, b: f.gaussian_nll_loss(a, b, (a * b) ** 2 + 0.1)),
+]
+
+
+def _tensor_like(like, array):
+    return torch.tensor(array) if isinstance(like, torch.Tensor) else Tensor(array)
+
+
+@pytest.mark.parametrize("name, f", MORE_LOSSES, ids=[m[0] for m in MORE_LOSSES])
+def test_more_losses(name, f):
+    _hvp_check(lambda a, b: f(cr.nn.functional, a * a + a, b), lambda a, b: f(F, a * a + a, b),
+               [_normal(4, 3), _normal(4, 3, seed=2)])

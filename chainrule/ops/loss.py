@@ -744,10 +744,13 @@ def kl_div(log_probs, target, reduction="mean", log_target=False):
 
 
 # ------------------------------------------------------ elementwise margin and likelihood losses
-def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None):
+def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None, differentiable=None):
     """Record a loss computed elementwise from ``inputs``: ``loss`` is the unreduced array and
     ``local_grads()`` gives d loss/d input for each input (None for one that takes no gradient),
-    each broadcastable to ``loss``; the reduction and the summing back to each input's shape follow."""
+    each broadcastable to ``loss``; the reduction and the summing back to each input's shape follow.
+
+    ``differentiable()`` gives the same local gradients as Tensors computed from ``inputs`` (for
+    ``create_graph=True``); ``"piecewise"`` says that they are piecewise constant (masks)."""
     count = loss.size if count is None else count
     out = _reduce(loss, reduction, count)
 
@@ -762,7 +765,28 @@ def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None):
             grads.append(grad.astype(tensor.data.dtype, copy=False))
         return tuple(grads)
 
-    return result(out, tuple(inputs), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast
+        from .shape import expand
+
+        gi = _upstream(g, reduction, count)
+        if differentiable == "piecewise":
+            locals_ = [None if local is None else piecewise_constant(inputs[0], xp.asarray(local, dtype=loss.dtype))
+                       for local in local_grads()]
+        else:
+            locals_ = differentiable()
+        grads = []
+        for tensor, local in zip(inputs, locals_):
+            if local is None or not tensor.requires_grad:
+                grads.append(None)
+                continue
+            grad = local * gi
+            if grad.shape != loss.shape:
+                grad = expand(grad, loss.shape)
+            grads.append(cast(unbroadcast(grad, tensor.shape), tensor.dtype))
+        return tuple(grads)
+
+    return result(out, tuple(inputs), backward, op, double if differentiable is not None else None)
 
 
 def _same_shape(a, b, names, op):
@@ -786,7 +810,14 @@ def soft_margin_loss(input, target, reduction="mean"):
         sig = _sigmoid_pair(margin)[0]
         return -yd * sig, -x.data * sig
 
-    return _elementwise_loss((x, y), loss, local, reduction, op)
+    def differentiable():
+        from .activation import sigmoid
+
+        yt = _as_floating(y, x.dtype)
+        sig = sigmoid(-yt * x)
+        return -yt * sig, -x * sig
+
+    return _elementwise_loss((x, y), loss, local, reduction, op, differentiable=differentiable)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
@@ -806,7 +837,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     def local():
         return (not_neg.astype(x.dtype) - (not_pos & (gap > 0)).astype(x.dtype),)
 
-    return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op)
+    return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op, differentiable="piecewise")
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
@@ -827,7 +858,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
         active = (z >= 0).astype(z.dtype)
         return -yd * active, yd * active
 
-    return _elementwise_loss((x1, x2), loss, local, reduction, op)
+    return _elementwise_loss((x1, x2), loss, local, reduction, op, differentiable="piecewise")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
@@ -861,7 +892,15 @@ def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
         grad = (_sigmoid_pair(x.data)[0] - t) * (gi / n_classes)
         return (grad * w if w is not None else grad,)
 
-    return result(out, (x,), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .activation import sigmoid
+
+        gi = _upstream(g, reduction, count)
+        gi = reshape(gi, gi.shape + (1,)) if reduction == "none" else gi
+        grad = (sigmoid(x) - t) * (gi / n_classes)
+        return (grad * w if w is not None else grad,)
+
+    return result(out, (x,), backward, op, double)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
@@ -894,7 +933,18 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
             gt = gt + xp.where(big, xp.log(safe) + 0.5 / safe, 0)
         return gx, gt
 
-    return _elementwise_loss((x, target), loss, local, reduction, op)
+    def differentiable():
+        from .elementwise import exp, log, where
+
+        tt = _as_floating(target, x.dtype)
+        gx = exp(x) - tt if log_input else 1 - tt / (x + eps)
+        gt = -x if log_input else -log(x + eps)
+        if full:
+            safe_t = where(big, tt, 1)
+            gt = gt + where(big, log(safe_t) + 0.5 / safe_t, 0)
+        return gx, gt
+
+    return _elementwise_loss((x, target), loss, local, reduction, op, differentiable=differentiable)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
@@ -930,4 +980,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     def local():
         return diff / v, -diff / v, 0.5 * (1 / v - diff * diff / (v * v))
 
-    return _elementwise_loss((x, target, var), loss, local, reduction, op)
+    def differentiable():
+        # v = max(var, eps) with the gradient passed straight through the clamp: var plus a constant
+        v_t = _as_floating(var, x.dtype) + constant(v - var.data.astype(x.data.dtype, copy=False))
+        d = x - _as_floating(target, x.dtype)
+        return d / v_t, -d / v_t, 0.5 * (1 / v_t - d * d / (v_t * v_t))
+
+    return _elementwise_loss((x, target, var), loss, local, reduction, op, differentiable=differentiable)
