@@ -290,6 +290,9 @@ _UNARY = [  # (name, f(module, t)) with module chainrule or torch
     ("diagonal", lambda m, t: m.diagonal(t, 1)),
     ("diag", lambda m, t: m.diag(t[0])),
     ("trace", lambda m, t: m.trace(t)),
+    ("max_unpool1d", lambda m, t: (cr.nn.functional if m is cr else F).max_unpool1d(
+        t[None], _tensor(m, np.array([[[0, 3, 4, 7], [1, 2, 5, 6], [0, 2, 4, 6]]])), 2)),
+    ("pixel_shuffle", lambda m, t: (cr.nn.functional if m is cr else F).pixel_shuffle(t.reshape(1, 4, 3, 1), 2)),
     ("pad", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None], (1, 2, -1, 1), value=0.3)),
     ("pad_reflect", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None], (2, 1), mode="reflect")),
     ("pad_circular", lambda m, t: (cr.nn.functional if m is cr else F).pad(t[None, None], (1, 2, 2, 0),
@@ -422,3 +425,15 @@ def _tensor_like(like, array):
 def test_more_losses(name, f):
     _hvp_check(lambda a, b: f(cr.nn.functional, a * a + a, b), lambda a, b: f(F, a * a + a, b),
                [_normal(4, 3), _normal(4, 3, seed=2)])
+
+
+def test_float32_stays_float32():
+    # a float32 model must never create float64 arrays: second derivatives included
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 2, 6, 6)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    y = cr.nn.functional.max_pool2d(cr.nn.functional.gelu(cr.conv2d(x, w, padding=1)), 2)
+    y = cr.nn.functional.elu(cr.avg_pool2d(y, 3, 1)).std() + cr.sin(y).var(1).logsumexp(0).mean()
+    (g,) = cr.grad(y, x, create_graph=True)
+    hx, hw = cr.grad(cr.linalg.vector_norm(g.reshape(2, -1), 2, 1).sum(), [x, w])
+    assert g.dtype == hx.dtype == hw.dtype == np.float32
