@@ -251,16 +251,27 @@ def scatter_reduce(input, dim, index, src, reduce, include_self=True):
         return (grad_a if a.requires_grad else None), grad_src
 
     double = None
-    if reduce in ("sum", "mean"):  # linear in (input, src) together (linear_maps); amax, amin, prod are not
-        divisor = counts if reduce == "mean" else 1
+    if reduce != "prod":
+        # sum, mean: linear in (input, src) together; amax, amin: linear in g with the winners (piecewise
+        # constant) fixed. Either way each part of the rule is a linear node (linear_maps) with these adjoints:
+        if reduce in ("sum", "mean"):
+            scale_a = own / counts if reduce == "mean" else own
+            scale_src = 1 / counts[where] if reduce == "mean" else 1
+        else:
+            own_wins = own & (a.data == out)
+            src_wins = values == out[where]
+            winners = own_wins.astype(out.dtype)
+            xp.add.at(winners, where, src_wins)
+            winners[winners == 0] = 1
+            scale_a, scale_src = own_wins / winners, src_wins / winners[where]
 
         def from_input(h):
-            return h * own / divisor
+            return h * scale_a
 
         def from_src(h):
             added = xp.zeros(a.shape, dtype=h.dtype)
-            xp.add.at(added, where, h[block])
-            return added / divisor
+            xp.add.at(added, where, h[block] * scale_src)
+            return added
 
         double = linear_parts_double(backward, (from_input, from_src), (a, src), "scatter_reduce")
     return result(out, (a, src), backward, "scatter_reduce", double)

@@ -17,6 +17,8 @@ the three maps close under differentiation, and each is computed by the op's own
 backward rule (:func:`bilinear_double`).
 """
 
+import math
+
 from ..backend import xp
 from ..function import enable_grad
 from ..tensor import Tensor, result
@@ -75,7 +77,7 @@ def gather_double(flat_index, shape, op):
         out_shape = g.shape
 
         def scatter(a):
-            out = xp.zeros((rows_count, int(xp.prod(shape)) // rows_count), dtype=a.dtype)
+            out = xp.zeros((rows_count, math.prod(shape) // rows_count), dtype=a.dtype)
             xp.add.at(out, (rows, flat_index), a.reshape(flat_index.shape))
             return out.reshape(shape)
 
@@ -89,7 +91,10 @@ def gather_double(flat_index, shape, op):
 
 def _array_rule(forward, x, w, g, which):
     """One gradient (0: of x, 1: of W) of ``forward(x, W)`` for the upstream array ``g``, by the op's own
-    array backward rule (the other operand's values are not read by that gradient: a stand-in may be passed)."""
+    array backward rule (the other operand's values are not read by that gradient: a stand-in may be passed).
+
+    This runs the op's forward once more to get at its rule: the price of reusing the fast array code
+    (im2col, the compiled kernels) rather than a second implementation, paid only under ``create_graph``."""
     with enable_grad():
         xt = Tensor(x, requires_grad=which == 0)
         wt = Tensor(w, requires_grad=which == 1)
