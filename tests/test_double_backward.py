@@ -440,3 +440,13 @@ def test_float32_stays_float32():
     (g,) = cr.grad(y, x, create_graph=True)
     hx, hw = cr.grad(cr.linalg.vector_norm(g.reshape(2, -1), 2, 1).sum(), [x, w])
     assert g.dtype == hx.dtype == hw.dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs, shape", [(dict(), (4, 3)), (dict(label_smoothing=0.2, weight=[0.5, 1.0, 2.0]), (2, 3, 2)),
+                                           (dict(reduction="none"), (3,))])
+def test_cross_entropy_with_a_probability_target(kwargs, shape):
+    ours_kwargs = {k: (np.asarray(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
+    theirs_kwargs = {k: (torch.tensor(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
+    _hvp_check(lambda z, q: cr.nn.functional.cross_entropy(z * z, cr.softmax(q, 0), **ours_kwargs),
+               lambda z, q: F.cross_entropy(z * z, torch.softmax(q, 0), **theirs_kwargs),
+               [_normal(*shape), _normal(*shape, seed=2)])

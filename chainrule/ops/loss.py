@@ -377,13 +377,11 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
     # The same rule on Tensors, d/dz = ((Σ_c Q_c)·softmax(z) - Q)·r, with Q (the weighted, smoothed target with
     # ignored rows zeroed) a constant: softmax is recomputed as a graph node so its derivative is followed.
     def double(g):
-        from .activation import softmax
+        from .activation import log_softmax, softmax
+        from .elementwise import cast
+        from .reduce import sum as reduce_sum
         from .shape import permute
 
-        if target_tensor is not None and not index_mode and target_tensor.requires_grad:
-            raise RuntimeError(
-                "double backward is not implemented for 'cross_entropy' with a probability target that requires grad"
-            )
         if index_mode:
             q = xp.zeros((m, n_classes), dtype=dtype)
             q.reshape(-1)[picked] = (1 - label_smoothing) * (1 if w is None else w_y)
@@ -401,14 +399,36 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
             z2t = permute(logits, (0, *range(2, logits.ndim), 1)).reshape(-1, n_classes)
         else:
             z2t = logits
-        grad = (softmax(z2t, 1) * constant(q.sum(axis=1, keepdims=True)) - constant(q)) * r
-        if unbatched:
-            return (grad.reshape(n_classes),)
-        if spatial:
-            n, c, *rest = z.shape
-            last = len(z.shape) - 1
-            return (permute(grad.reshape(n, *rest, c), (0, last, *range(1, last))),)
-        return (grad,)
+        if not index_mode and target_tensor is not None and target_tensor.requires_grad:
+            # Q depends on the target: built from it with Tensor ops, laid out as the logits (M, C)
+            qt = cast(target_tensor, dtype)
+            if unbatched:
+                qt = qt.reshape(1, n_classes)
+            elif spatial:
+                qt = permute(qt, (0, *range(2, qt.ndim), 1)).reshape(-1, n_classes)
+            qt = qt * (1 - label_smoothing) + eps_c if label_smoothing else qt
+            q_t = qt * w if w is not None else qt
+            q_sum = reduce_sum(q_t, 1, True)
+        else:
+            q_t, q_sum = constant(q), constant(q.sum(axis=1, keepdims=True))
+        grad = (softmax(z2t, 1) * q_sum - q_t) * r
+
+        def restored(t):  # (M, C) back to the logits' layout, as _restore_layout
+            if unbatched:
+                return t.reshape(n_classes)
+            if spatial:
+                n, c, *rest = z.shape
+                last = len(z.shape) - 1
+                return permute(t.reshape(n, *rest, c), (0, last, *range(1, last)))
+            return t
+
+        if target_tensor is None or index_mode:
+            return (restored(grad),)
+        g_target = None
+        if target_tensor.requires_grad:  # d/dq_c = -(1-ε)·w_c·log p_c, as in the array rule
+            gt = log_softmax(z2t, 1) * (-(1 - label_smoothing))
+            g_target = cast(restored((gt * w if w is not None else gt) * r), target_tensor.dtype)
+        return restored(grad), g_target
 
     parents = (logits,) if index_mode or target_tensor is None else (logits, target_tensor)
     return result(out, parents, backward, op, double)
