@@ -193,7 +193,8 @@ def test_binary(name):
 # -------------------------------------------------------------------------------------- reductions
 REDUCTIONS = [
     ("var", lambda m, t: m.var(t, 1), lambda t: t.var(1)),
-    ("var", lambda m, t: m.var(t, (0, 2), correction=0, keepdim=True), lambda t: t.var((0, 2), correction=0, keepdim=True)),
+    ("var", lambda m, t: m.var(t, (0, 2), correction=0, keepdim=True),
+     lambda t: t.var((0, 2), correction=0, keepdim=True)),
     ("std", lambda m, t: m.std(t, 2), lambda t: t.std(2)),
     ("std", lambda m, t: m.std(t), lambda t: t.std()),
     ("prod", lambda m, t: m.prod(t, 1), lambda t: t.prod(1)),
@@ -251,7 +252,7 @@ def test_loss(name, kwargs, target):
     ours, theirs = getattr(cr.nn.functional, name), getattr(F, name)
     y = _probabilities(4, 3, seed=2) if target == "prob" else _normal(4, 3, seed=2)
     our_kwargs = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in kwargs.items()}
-    # the prediction made from x non-linearly (a probability for binary_cross_entropy), and the target differentiated too
+    # the prediction made from x non-linearly (a probability for binary_cross_entropy); the target differentiated too
     if name == "binary_cross_entropy":
         ours_in, theirs_in = cr.sigmoid, torch.sigmoid
     else:
@@ -382,7 +383,8 @@ def test_wgan_gp_conv_critic_matches_torch():
 # ------------------------------------------------------------------------------------ third order
 THIRD = [
     ("conv2d", lambda m, x, w: m.tanh((cr if m is cr else F).conv2d(x, w, stride=2, padding=1))),
-    ("conv_transpose2d", lambda m, x, w: m.tanh((cr if m is cr else F).conv_transpose2d(x, w.transpose(0, 1), stride=2))),
+    ("conv_transpose2d",
+     lambda m, x, w: m.tanh((cr if m is cr else F).conv_transpose2d(x, w.transpose(0, 1), stride=2))),
     ("max_pool_gather", lambda m, x, w: (cr.nn.functional if m is cr else F).max_pool2d(x * x, 2) * w.sum()
      + m.gather(x.reshape(2, -1), 1, _tensor(m, np.array([[3, 0, 1], [5, 5, 2]]))).sum() * w.mean()),
 ]
@@ -442,8 +444,9 @@ def test_float32_stays_float32():
     assert g.dtype == hx.dtype == hw.dtype == np.float32
 
 
-@pytest.mark.parametrize("kwargs, shape", [(dict(), (4, 3)), (dict(label_smoothing=0.2, weight=[0.5, 1.0, 2.0]), (2, 3, 2)),
-                                           (dict(reduction="none"), (3,))])
+@pytest.mark.parametrize("kwargs, shape", [
+    (dict(), (4, 3)), (dict(label_smoothing=0.2, weight=[0.5, 1.0, 2.0]), (2, 3, 2)), (dict(reduction="none"), (3,)),
+])
 def test_cross_entropy_with_a_probability_target(kwargs, shape):
     ours_kwargs = {k: (np.asarray(v) if isinstance(v, list) else v) for k, v in kwargs.items()}
     theirs_kwargs = {k: (torch.tensor(v) if isinstance(v, list) else v) for k, v in kwargs.items()}

@@ -480,7 +480,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     def double(g):  # bilinear in (x, W), as conv2d (linear_maps)
-        forward = lambda a, w: conv_transpose2d(a, w, None, stride, (ph, pw), (oph, opw), groups, dilation)  # noqa: E731
+        def forward(a, w):
+            return conv_transpose2d(a, w, None, stride, (ph, pw), (oph, opw), groups, dilation)
+
         return bilinear_double(forward, x, weight, bias)(g)
 
     return result(out, parents, backward, op, double)

@@ -247,7 +247,9 @@ def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     def double(g):  # bilinear in (x, W) (linear_maps)
-        forward = lambda a, w: conv_transpose3d(a, w, None, stride, padding, extra, groups, dilation)  # noqa: E731
+        def forward(a, w):
+            return conv_transpose3d(a, w, None, stride, padding, extra, groups, dilation)
+
         return bilinear_double(forward, x, weight, bias)(g)
 
     return result(_channels_first(y), parents, backward, op, double)

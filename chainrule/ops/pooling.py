@@ -277,8 +277,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
         return (_crop(gpad, padding, x.shape[2:]),)
 
     # linear in x: the differentiable rule is the array rule as a node whose adjoint is this op (linear_maps)
-    double = linear_double(backward, lambda h: avg_pool2d(h, kernel, stride, padding, False, count_include_pad).data, op)
-    return result(out, (x,), backward, op, double)
+    def forward(h):
+        return avg_pool2d(h, kernel, stride, padding, False, count_include_pad).data
+
+    return result(out, (x,), backward, op, linear_double(backward, forward, op))
 
 
 def _window_counts(shape_hw, kernel, stride, padding, out_hw):
@@ -341,7 +343,8 @@ def global_avg_pool2d(x, keepdims=False):
         share = g.reshape(g.shape[0], g.shape[1], 1, 1) / (H * W)
         return (xp.broadcast_to(share, x.shape),)
 
-    return result(out, (x,), backward, op, linear_double(backward, lambda h: h.mean(axis=(2, 3), keepdims=keepdims), op))
+    double = linear_double(backward, lambda h: h.mean(axis=(2, 3), keepdims=keepdims), op)  # linear (linear_maps)
+    return result(out, (x,), backward, op, double)
 
 
 # --------------------------------------------------------- 1-D, 3-D, unpool, adaptive max
