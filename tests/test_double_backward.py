@@ -169,7 +169,7 @@ MATH = [
     ("frac", 1), ("reciprocal", 1), ("rsqrt", 0), ("square", 1), ("log2", 0), ("log10", 0), ("log1p", 0),
     ("expm1", 1), ("exp2", 1), ("sin", 1), ("cos", 1), ("tan", 2), ("asin", 2), ("acos", 2), ("atan", 1),
     ("sinh", 1), ("cosh", 1), ("asinh", 1), ("acosh", 3), ("atanh", 2), ("erf", 1), ("erfc", 1), ("erfinv", 2),
-    ("lgamma", 0), ("floor", 1), ("sign", 1), ("exp", 1), ("log", 0), ("sqrt", 0), ("abs", 1),
+    ("lgamma", 0), ("digamma", 0), ("floor", 1), ("sign", 1), ("exp", 1), ("log", 0), ("sqrt", 0), ("abs", 1),
 ]
 _DOMAINS = {0: lambda x: np.abs(x) + 0.3, 1: lambda x: x, 2: lambda x: np.tanh(x) * 0.9, 3: lambda x: np.abs(x) + 1.2}
 

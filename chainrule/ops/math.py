@@ -338,6 +338,30 @@ def _trigamma(x):
     return special.polygamma(1, x).astype(x.dtype, copy=False) if special is not None else _trigamma_numpy(x)
 
 
+def _polygamma_array(n, x):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function, of an array (n >= 1; n >= 2 needs SciPy)."""
+    if n == 1:
+        return _trigamma(x)
+    special = _scipy_special() if xp.__name__ == "numpy" else None
+    if special is None:
+        raise RuntimeError(f"the derivative of order {n} of digamma needs SciPy's polygamma (pip install scipy)")
+    return special.polygamma(n, x).astype(x.dtype, copy=False)
+
+
+def _polygamma(n, a):
+    """ψ⁽ⁿ⁾ as a Tensor op (n >= 1): the derivatives of ``digamma``, each differentiable by the next."""
+    out = _polygamma_array(n, a.data)
+
+    # d ψ⁽ⁿ⁾(x)/dx = ψ⁽ⁿ⁺¹⁾(x)
+    def backward(g):
+        return (g * _polygamma_array(n + 1, a.data),)
+
+    def double(g):
+        return (g * _polygamma(n + 1, a),)
+
+    return result(out, (a,), backward, "polygamma", double)
+
+
 # d ln|Γ(x)|/dx = ψ(x)
 lgamma = _unary(
     "lgamma", _special_function("gammaln", _lgamma_numpy), lambda x, y: _special_function("psi", _digamma_numpy)(x),
@@ -347,6 +371,7 @@ lgamma = _unary(
 digamma = _unary(
     "digamma", _special_function("psi", _digamma_numpy), lambda x, y: _trigamma(x),
     "The digamma function ``ψ(x) = d log Γ(x)/dx`` (-inf at 0, NaN at the negative integers, as PyTorch).",
+    differentiable=lambda t: _polygamma(1, t),
 )
 
 
