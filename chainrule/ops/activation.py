@@ -96,7 +96,12 @@ def elu(x, alpha=1.0):
     def backward(g):
         return (xp.where(positive, g, g * (negative_part + alpha)),)
 
-    return result(out, (x,), backward, "elu")
+    def double(g):
+        from .elementwise import where
+
+        return (where(positive, g, g * (alpha * _exp_nonpositive(x))),)
+
+    return result(out, (x,), backward, "elu", double)
 
 
 # ---------------------------------------------------------------- smooth squashing
@@ -188,6 +193,12 @@ def gelu(x, approximate="none"):
             pdf = xp.exp(-0.5 * x.data * x.data) * _INV_SQRT_2PI
             return (g * (cdf + x.data * pdf),)
 
+        def double(g):  # Φ' = φ, through erf: Φ(x) = (1 + erf(x/√2))/2
+            from .elementwise import exp
+            from .math import erf
+
+            return (g * (0.5 * (1 + erf(x * _INV_SQRT_2)) + x * (exp(-0.5 * x * x) * _INV_SQRT_2PI)),)
+
     elif approximate == "tanh":
         x2 = x.data * x.data
         t = xp.tanh(_SQRT_2_OVER_PI * x.data * (1 + _GELU_TANH_C * x2))
@@ -198,9 +209,14 @@ def gelu(x, approximate="none"):
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_C * x2)
             return (g * (0.5 * (1 + t) + 0.5 * x.data * (1 - t * t) * du),)
 
+        def double(g):
+            tt = tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_TANH_C * x * x))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_TANH_C * x * x)
+            return (g * (0.5 * (1 + tt) + 0.5 * x * (1 - tt * tt) * du),)
+
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return result(out, (x,), backward, "gelu")
+    return result(out, (x,), backward, "gelu", double)
 
 
 def _normal_cdf(x):
@@ -351,18 +367,44 @@ def softmin(x, axis=-1):
     def backward(g):
         return (out * ((g * out).sum(axis=axis, keepdims=True) - g),)
 
-    return result(out, (x,), backward, "softmin")
+    def double(g):
+        from .reduce import sum as total
+
+        s = softmax(-x, axis)
+        return (s * (total(g * s, axis, True) - g),)
+
+    return result(out, (x,), backward, "softmin", double)
 
 
 # ------------------------------------------------------------------ more of PyTorch's activations
 # Each is an elementwise op whose gradient at a kink is PyTorch's choice, stated in its comment.
-def _elementwise(x, out, local, op):
-    """Record an elementwise op: ``local()`` gives d out/dx as an array (computed only in the backward pass)."""
+def _elementwise(x, out, local, op, differentiable=None):
+    """Record an elementwise op: ``local()`` gives d out/dx as an array (computed only in the backward pass).
+
+    ``differentiable()`` gives the same derivative as a Tensor computed with Tensor ops from ``x``, for
+    ``create_graph=True``; without it the derivative is taken to be piecewise constant (its own derivative 0).
+    """
 
     def backward(g):
         return (g * local(),)
 
-    return result(out, (x,), backward, op)
+    def double(g):
+        return (g * (differentiable() if differentiable is not None else _piecewise(x, local())),)
+
+    return result(out, (x,), backward, op, double)
+
+
+def _where(condition, a, b):
+    from .elementwise import where
+
+    return where(condition, a, b)
+
+
+def _exp_nonpositive(x):
+    """``exp(min(x, 0))`` as a Tensor op (the branch of elu-like functions below 0; never overflows)."""
+    from .elementwise import clip, exp
+
+    return exp(clip(x, max=0.0))
 
 
 def _inside(data, low, high):
@@ -405,7 +447,12 @@ def hardswish(x):
         d = x.data / 3 + 0.5
         return xp.where(x.data <= -3, 0.0, xp.where(x.data < 3, d, 1.0)).astype(x.dtype, copy=False)
 
-    return _elementwise(x, out, local, "hardswish")
+    def differentiable():  # (2x + 3)/6 = x/3 + 1/2 on (-3, 3): linear there, constant elsewhere
+        from .elementwise import where
+
+        return where((x.data > -3) & (x.data < 3), x / 3 + 0.5, _piecewise(x, (x.data >= 3).astype(x.dtype)))
+
+    return _elementwise(x, out, local, "hardswish", differentiable)
 
 
 def celu(x, alpha=1.0):
@@ -418,7 +465,8 @@ def celu(x, alpha=1.0):
     negative_part = alpha * xp.expm1(xp.minimum(x.data, 0) / alpha)
     out = xp.where(positive, x.data, negative_part)
     # d/dx = 1 where x > 0, else exp(x/alpha) = negative_part/alpha + 1 (1 at x = 0)
-    return _elementwise(x, out, lambda: xp.where(positive, 1.0, negative_part / alpha + 1).astype(x.dtype), "celu")
+    return _elementwise(x, out, lambda: xp.where(positive, 1.0, negative_part / alpha + 1).astype(x.dtype), "celu",
+                        lambda: _where(positive, _piecewise(x, xp.ones_like(x.data)), _exp_nonpositive(x / alpha)))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -433,7 +481,8 @@ def selu(x):
     out = _SELU_SCALE * xp.where(positive, x.data, negative_part)
     # d/dx = scale where x > 0, else scale·alpha·exp(x) = scale·(negative_part + alpha)
     return _elementwise(
-        x, out, lambda: _SELU_SCALE * xp.where(positive, 1.0, negative_part + _SELU_ALPHA).astype(x.dtype), "selu"
+        x, out, lambda: _SELU_SCALE * xp.where(positive, 1.0, negative_part + _SELU_ALPHA).astype(x.dtype), "selu",
+        lambda: _SELU_SCALE * _where(positive, _piecewise(x, xp.ones_like(x.data)), _SELU_ALPHA * _exp_nonpositive(x)),
     )
 
 
@@ -442,7 +491,11 @@ def silu(x):
     x = _floating(x, "silu")
     s, s_neg = _sigmoid_pair(x.data)
     # d/dx = σ(x) + x·σ(x)·σ(-x) = σ(x)·(1 + x·σ(-x))
-    return _elementwise(x, x.data * s, lambda: s * (1 + x.data * s_neg), "silu")
+    def differentiable():
+        st = sigmoid(x)
+        return st * (1 + x * (1 - st))
+
+    return _elementwise(x, x.data * s, lambda: s * (1 + x.data * s_neg), "silu", differentiable)
 
 
 def _softplus_array(x):
@@ -455,7 +508,12 @@ def mish(x):
     x = _floating(x, "mish")
     t = xp.tanh(_softplus_array(x.data))
     # d/dx = tanh(sp(x)) + x·(1 - tanh²(sp(x)))·σ(x), since d sp/dx = σ(x)
-    return _elementwise(x, x.data * t, lambda: t + x.data * (1 - t * t) * _sigmoid_pair(x.data)[0], "mish")
+    def differentiable():
+        tt = tanh(softplus(x))
+        return tt + x * (1 - tt * tt) * sigmoid(x)
+
+    return _elementwise(x, x.data * t, lambda: t + x.data * (1 - t * t) * _sigmoid_pair(x.data)[0], "mish",
+                        differentiable)
 
 
 def softsign(x):
@@ -463,14 +521,21 @@ def softsign(x):
     x = _floating(x, "softsign")
     denominator = 1 + xp.abs(x.data)
     # d/dx = 1 / (1 + |x|)²
-    return _elementwise(x, x.data / denominator, lambda: 1 / (denominator * denominator), "softsign")
+    def differentiable():
+        from .elementwise import abs as absolute
+
+        d = 1 + absolute(x)
+        return 1 / (d * d)
+
+    return _elementwise(x, x.data / denominator, lambda: 1 / (denominator * denominator), "softsign", differentiable)
 
 
 def logsigmoid(x):
     """``log σ(x) = -softplus(-x)``, stable for any ``x``."""
     x = _floating(x, "logsigmoid")
     # d log σ(x)/dx = 1 - σ(x) = σ(-x)
-    return _elementwise(x, -_softplus_array(-x.data), lambda: _sigmoid_pair(x.data)[1], "logsigmoid")
+    return _elementwise(x, -_softplus_array(-x.data), lambda: _sigmoid_pair(x.data)[1], "logsigmoid",
+                        lambda: sigmoid(-x))
 
 
 def tanhshrink(x):
@@ -478,7 +543,7 @@ def tanhshrink(x):
     x = _floating(x, "tanhshrink")
     t = xp.tanh(x.data)
     # d/dx = 1 - (1 - tanh²x) = tanh²x
-    return _elementwise(x, x.data - t, lambda: t * t, "tanhshrink")
+    return _elementwise(x, x.data - t, lambda: t * t, "tanhshrink", lambda: tanh(x) * tanh(x))
 
 
 def _lambd(lambd, op):
@@ -550,7 +615,20 @@ def prelu(x, weight):
             gw = contribution.sum(axis=axes).reshape(weight.shape).astype(weight.dtype, copy=False)
         return gx, gw
 
-    return result(out, (x, weight), backward, "prelu")
+    def double(g):  # the same rule on Tensors (the mask is piecewise constant)
+        from .reduce import sum as total
+        from .shape import reshape
+
+        w_t = reshape(weight, w.shape)
+        negative = _piecewise(x, (~positive).astype(x.dtype))
+        gx = g * (1 - negative) + g * negative * w_t if x.requires_grad else None
+        gw = None
+        if weight.requires_grad:
+            axes = tuple(i for i in range(x.ndim) if w.ndim == 0 or i != channel_axis)
+            gw = reshape(total(g * negative * x, axes), weight.shape)
+        return gx, gw
+
+    return result(out, (x, weight), backward, "prelu", double)
 
 
 def glu(x, axis=-1):
@@ -569,4 +647,11 @@ def glu(x, axis=-1):
     def backward(g):
         return (xp.concatenate([g * s, g * out * s_neg], axis=axis),)
 
-    return result(out, (x,), backward, "glu")
+    def double(g):
+        from .shape import cat, split
+
+        a_t, b_t = split(x, x.shape[axis] // 2, axis)
+        st = sigmoid(b_t)
+        return (cat([g * st, g * a_t * st * (1 - st)], axis),)
+
+    return result(out, (x,), backward, "glu", double)

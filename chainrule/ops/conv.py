@@ -39,6 +39,7 @@ from ..backend import xp
 from ..tensor import as_tensor, result
 from . import compiled
 from .dropout import dropout
+from .linear_maps import bilinear_double
 
 __all__ = ["conv2d", "conv_transpose2d", "dropout2d"]
 
@@ -384,7 +385,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             gb = (g3 @ xp.ones(Mm, dtype=g3.dtype)).reshape(O).astype(bias.dtype, copy=False)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return result(out, parents, backward, op)
+    # differentiable rule: conv2d is bilinear in (x, W), so both gradients are bilinear too (linear_maps)
+    def double(g):
+        return bilinear_double(lambda a, w: conv2d(a, w, None, stride, padding, dilation, groups), x, weight, bias)(g)
+
+    return result(out, parents, backward, op, double)
 
 
 # ----------------------------------------------------------- conv_transpose2d
@@ -474,7 +479,13 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
             gb = _channels_first(g).sum(axis=(1, 2, 3)).astype(bias.dtype, copy=False)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return result(out, parents, backward, op)
+    def double(g):  # bilinear in (x, W), as conv2d (linear_maps)
+        def forward(a, w):
+            return conv_transpose2d(a, w, None, stride, (ph, pw), (oph, opw), groups, dilation)
+
+        return bilinear_double(forward, x, weight, bias)(g)
+
+    return result(out, parents, backward, op, double)
 
 
 # ------------------------------------------------------------------ dropout2d

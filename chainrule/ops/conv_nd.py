@@ -15,6 +15,7 @@ import math
 from ..backend import xp
 from ..tensor import as_tensor, result
 from .conv import _checked_bias, _grouped_matmul, _matmul_transposed, conv2d, conv_transpose2d
+from .linear_maps import bilinear_double
 from .pooling_nd import tuple_of
 from .shape import reshape
 
@@ -183,7 +184,10 @@ def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             gb = g3.sum(axis=2).reshape(O).astype(bias.dtype, copy=False)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return result(_channels_first(y), parents, backward, op)
+    def double(g):  # bilinear in (x, W) (linear_maps)
+        return bilinear_double(lambda a, w: conv3d(a, w, None, stride, padding, dilation, groups), x, weight, bias)(g)
+
+    return result(_channels_first(y), parents, backward, op, double)
 
 
 def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -242,4 +246,10 @@ def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0
             gb = g.sum(axis=(0, 2, 3, 4)).astype(bias.dtype, copy=False)
         return (gx, gw) if bias is None else (gx, gw, gb)
 
-    return result(_channels_first(y), parents, backward, op)
+    def double(g):  # bilinear in (x, W) (linear_maps)
+        def forward(a, w):
+            return conv_transpose3d(a, w, None, stride, padding, extra, groups, dilation)
+
+        return bilinear_double(forward, x, weight, bias)(g)
+
+    return result(_channels_first(y), parents, backward, op, double)

@@ -6,7 +6,7 @@ which axis is reduced) follow the PyTorch functions of the same names.
 """
 
 from ..backend import xp
-from ..tensor import Tensor, as_tensor, result
+from ..tensor import Tensor, as_tensor, piecewise_constant, result
 from .elementwise import clip, minimum, sqrt, where
 from .reduce import mean as _mean
 from .reduce import sum as _sum
@@ -54,7 +54,24 @@ def vector_norm(x, p=2.0, axis=-1, keepdims=False):
             local = xp.sign(x.data) * size ** (p - 1) / safe ** (p - 1)
         return (xp.where(zero, 0, local * g).astype(x.dtype, copy=False),)
 
-    return result(out, (x,), backward, "vector_norm")
+    def double(g):  # the same rule on Tensors, the norm recomputed as a graph node (signs, ties piecewise constant)
+        from .elementwise import abs as absolute
+        from .shape import unsqueeze
+
+        g = g if keepdims else unsqueeze(g, axis)
+        zero = norm == 0
+        sign = piecewise_constant(x, xp.sign(x.data))
+        if p == float("inf"):
+            top = (size == norm).astype(x.dtype)
+            return (g * sign * piecewise_constant(x, top / top.sum(axis=axis, keepdims=True)),)
+        safe = where(zero, 1, vector_norm(x, p, axis, True))
+        if p == 2.0:
+            local = x / safe
+        else:
+            local = sign * (where(x.data == 0, 1, absolute(x)) / safe) ** (p - 1)
+        return (where(zero, 0, local * g),)
+
+    return result(out, (x,), backward, "vector_norm", double)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

@@ -122,4 +122,34 @@ def einsum(equation, *operands):
             for i, t in enumerate(tensors)
         )
 
-    return result(xp.asarray(out), tensors, backward, "einsum")
+    def double(g):  # the same einsums on Tensors (einsum is differentiable: so is its gradient)
+        return tuple(
+            unbroadcast(_gradient_tensor(g, i, terms, output, tensors, sizes), t.shape) if t.requires_grad else None
+            for i, t in enumerate(tensors)
+        )
+
+    return result(xp.asarray(out), tensors, backward, "einsum", double)
+
+
+def _gradient_tensor(g, i, terms, output, tensors, sizes):
+    """``_gradient`` with Tensors: ``einsum(G, the other operands -> operand i's letters)``, broadcast along
+    the letters summed inside operand i alone."""
+    from .shape import expand, reshape
+
+    term = terms[i]
+    unique = "".join(dict.fromkeys(term))
+    if unique != term:
+        raise RuntimeError("double backward is not implemented for 'einsum' with a letter repeated in one operand "
+                           f"({term!r})")
+    others = [output] + terms[:i] + terms[i + 1 :]
+    known = set("".join(others))
+    kept = "".join(c for c in unique if c in known)
+    operands = [g] + [
+        t if t.shape == tuple(sizes[c] for c in term) else expand(t, tuple(sizes[c] for c in term))
+        for t, term in zip(tensors[:i] + tensors[i + 1 :], terms[:i] + terms[i + 1 :])
+    ]
+    grad = einsum(",".join(others) + "->" + kept, *operands)
+    if kept != unique:
+        grad = expand(reshape(grad, tuple(sizes[c] if c in known else 1 for c in unique)),
+                      tuple(sizes[c] for c in unique))
+    return grad

@@ -166,10 +166,15 @@ def pow(a, b):
                 gb = unbroadcast(xp.where(has_log, g * out * log_a, 0), b.data.shape)
         return ga, gb
 
-    def double(g):  # d(a^b)/da = b·a^(b-1) on Tensors (a constant exponent only)
+    def double(g):  # the same rule on Tensors (for a > 0 where the exponent needs ln a; 0 elsewhere, as above)
+        ga = gb = None
+        if a.requires_grad:
+            ga = g * b * a ** (b - 1)
+            ga = unbroadcast(ga if b.data.ndim == 0 and b.data != 0 else where(b.data == 0, 0, ga), a.data.shape)
         if b.requires_grad:
-            raise RuntimeError("double backward is not implemented for 'pow' with a tensor exponent that requires grad")
-        return unbroadcast(g * b * a ** (b - 1), a.data.shape), None
+            positive = a.data > 0
+            gb = unbroadcast(where(positive, g * a ** b * log(where(positive, a, 1)), 0), b.data.shape)
+        return ga, gb
 
     return result(out, (a, b), backward, "pow", double)
 

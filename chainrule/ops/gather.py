@@ -9,6 +9,7 @@ and the gradient of a written value is read from the position it was written to.
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, constant, lift, result
 from . import elementwise, indexing, shape
+from .linear_maps import linear_double, linear_parts_double
 
 __all__ = [
     "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "masked_fill", "masked_select",
@@ -84,7 +85,9 @@ def _gather(input, dim, index, distinct):
             xp.add.at(grad, where, g.reshape(flat_index.shape))
         return (grad.reshape(a.shape),)
 
-    return result(out, (a,), backward, "gather")
+    # linear: the scatter-add as a node whose adjoint is this gather (linear_maps)
+    double = linear_double(backward, lambda h: h.reshape(a_data.shape)[where].reshape(index.shape), "gather")
+    return result(out, (a,), backward, "gather", double)
 
 
 def _scatter(input, dim, index, src, op, accumulate):
@@ -124,7 +127,23 @@ def _scatter(input, dim, index, src, op, accumulate):
                 grad_src = read.sum().reshape(src.shape)
         return grad_a, grad_src
 
-    return result(out, (a, src), backward, op)
+    # linear in (input, src) together: each part alone is the op with the other input zero (linear_maps)
+    def from_input(h):
+        kept = h.copy()
+        if not accumulate:
+            kept[where] = 0
+        return kept
+
+    def from_src(h):
+        written = xp.zeros(a.shape, dtype=h.dtype)
+        part = h[block] if source_is_tensor else xp.broadcast_to(h, index.shape)
+        if accumulate:
+            xp.add.at(written, where, part)
+        else:
+            written[where] = part
+        return written
+
+    return result(out, (a, src), backward, op, linear_parts_double(backward, (from_input, from_src), (a, src), op))
 
 
 def scatter(input, dim, index, src=None, value=None, reduce=None):
@@ -231,7 +250,31 @@ def scatter_reduce(input, dim, index, src, reduce, include_self=True):
             grad_src[block] = grad_read
         return (grad_a if a.requires_grad else None), grad_src
 
-    return result(out, (a, src), backward, "scatter_reduce")
+    double = None
+    if reduce != "prod":
+        # sum, mean: linear in (input, src) together; amax, amin: linear in g with the winners (piecewise
+        # constant) fixed. Either way each part of the rule is a linear node (linear_maps) with these adjoints:
+        if reduce in ("sum", "mean"):
+            scale_a = own / counts if reduce == "mean" else own
+            scale_src = 1 / counts[where] if reduce == "mean" else 1
+        else:
+            own_wins = own & (a.data == out)
+            src_wins = values == out[where]
+            winners = own_wins.astype(out.dtype)
+            xp.add.at(winners, where, src_wins)
+            winners[winners == 0] = 1
+            scale_a, scale_src = own_wins / winners, src_wins / winners[where]
+
+        def from_input(h):
+            return h * scale_a
+
+        def from_src(h):
+            added = xp.zeros(a.shape, dtype=h.dtype)
+            xp.add.at(added, where, h[block] * scale_src)
+            return added
+
+        double = linear_parts_double(backward, (from_input, from_src), (a, src), "scatter_reduce")
+    return result(out, (a, src), backward, "scatter_reduce", double)
 
 
 def _axis_index(index, dim, op):
@@ -269,7 +312,13 @@ def index_add(input, dim, index, source, alpha=1):
     def backward(g):
         return g, (alpha * g[where] if source.requires_grad else None)
 
-    return result(out, (a, source), backward, "index_add")
+    def from_source(h):  # the op with a zero input (linear_maps)
+        added = xp.zeros(a.shape, dtype=h.dtype)
+        xp.add.at(added, where, alpha * h)
+        return added
+
+    double = linear_parts_double(backward, (lambda h: h, from_source), (a, source), "index_add")
+    return result(out, (a, source), backward, "index_add", double)
 
 
 def masked_fill(input, mask, value):

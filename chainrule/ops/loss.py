@@ -13,9 +13,10 @@ import math
 import warnings
 
 from ..backend import xp
-from ..tensor import Tensor, as_tensor, constant, result
+from ..tensor import Tensor, as_tensor, constant, piecewise_constant, result
 from .activation import _sigmoid_pair
 from .broadcast import unbroadcast
+from .linear_maps import linear_double
 from .shape import reshape
 
 __all__ = [
@@ -123,6 +124,20 @@ def _regression_grads(gp, pred, target):
     )
 
 
+def _regression_double(gp, pred, target):
+    """``_regression_grads`` on Tensors, for the differentiable rules."""
+    from .elementwise import cast
+
+    return gp if pred.requires_grad else None, cast(-gp, target.dtype) if target.requires_grad else None
+
+
+def _as_floating(target, dtype):
+    """The target Tensor in the prediction's dtype, differentiably (for the differentiable rules)."""
+    from .elementwise import cast
+
+    return cast(target, dtype)
+
+
 def mse_loss(pred, target, reduction="mean"):
     """Mean squared error ``(pred - target)²``, reduced by ``reduction``. Shapes must match."""
     _check_reduction(reduction, "mse_loss")
@@ -154,7 +169,11 @@ def l1_loss(pred, target, reduction="mean"):
     def backward(g):
         return _regression_grads(xp.sign(diff) * _upstream(g, reduction, diff.size), pred, target)
 
-    return result(out, (pred, target), backward, "l1_loss")
+    def double(g):  # the sign is piecewise constant
+        return _regression_double(piecewise_constant(pred, xp.sign(diff)) * _upstream(g, reduction, diff.size),
+                                  pred, target)
+
+    return result(out, (pred, target), backward, "l1_loss", double)
 
 
 mae_loss = l1_loss
@@ -196,7 +215,14 @@ def _huber(pred, target, delta, reduction, op, name):
         gp = xp.clip(diff, -delta, delta) * _upstream(g, reduction, diff.size)
         return _regression_grads(gp * scale if scale != 1.0 else gp, pred, target)
 
-    return result(out, (pred, target), backward, op)
+    def double(g):  # the same rule on Tensors (clip is differentiable: 1 inside, 0 outside)
+        from .elementwise import clip
+
+        d = pred - _as_floating(target, pred.dtype)
+        gp = clip(d, -delta, delta) * _upstream(g, reduction, diff.size)
+        return _regression_double(gp * scale if scale != 1.0 else gp, pred, target)
+
+    return result(out, (pred, target), backward, op, double)
 
 
 # ---------------------------------------------------------------- cross-entropy
@@ -351,13 +377,11 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
     # The same rule on Tensors, d/dz = ((Σ_c Q_c)·softmax(z) - Q)·r, with Q (the weighted, smoothed target with
     # ignored rows zeroed) a constant: softmax is recomputed as a graph node so its derivative is followed.
     def double(g):
-        from .activation import softmax
+        from .activation import log_softmax, softmax
+        from .elementwise import cast
+        from .reduce import sum as reduce_sum
         from .shape import permute
 
-        if target_tensor is not None and not index_mode and target_tensor.requires_grad:
-            raise RuntimeError(
-                "double backward is not implemented for 'cross_entropy' with a probability target that requires grad"
-            )
         if index_mode:
             q = xp.zeros((m, n_classes), dtype=dtype)
             q.reshape(-1)[picked] = (1 - label_smoothing) * (1 if w is None else w_y)
@@ -375,14 +399,36 @@ def cross_entropy(logits, target, weight=None, label_smoothing=0.0, reduction="m
             z2t = permute(logits, (0, *range(2, logits.ndim), 1)).reshape(-1, n_classes)
         else:
             z2t = logits
-        grad = (softmax(z2t, 1) * constant(q.sum(axis=1, keepdims=True)) - constant(q)) * r
-        if unbatched:
-            return (grad.reshape(n_classes),)
-        if spatial:
-            n, c, *rest = z.shape
-            last = len(z.shape) - 1
-            return (permute(grad.reshape(n, *rest, c), (0, last, *range(1, last))),)
-        return (grad,)
+        if not index_mode and target_tensor is not None and target_tensor.requires_grad:
+            # Q depends on the target: built from it with Tensor ops, laid out as the logits (M, C)
+            qt = cast(target_tensor, dtype)
+            if unbatched:
+                qt = qt.reshape(1, n_classes)
+            elif spatial:
+                qt = permute(qt, (0, *range(2, qt.ndim), 1)).reshape(-1, n_classes)
+            qt = qt * (1 - label_smoothing) + eps_c if label_smoothing else qt
+            q_t = qt * w if w is not None else qt
+            q_sum = reduce_sum(q_t, 1, True)
+        else:
+            q_t, q_sum = constant(q), constant(q.sum(axis=1, keepdims=True))
+        grad = (softmax(z2t, 1) * q_sum - q_t) * r
+
+        def restored(t):  # (M, C) back to the logits' layout, as _restore_layout
+            if unbatched:
+                return t.reshape(n_classes)
+            if spatial:
+                n, c, *rest = z.shape
+                last = len(z.shape) - 1
+                return permute(t.reshape(n, *rest, c), (0, last, *range(1, last)))
+            return t
+
+        if target_tensor is None or index_mode:
+            return (restored(grad),)
+        g_target = None
+        if target_tensor.requires_grad:  # d/dq_c = -(1-ε)·w_c·log p_c, as in the array rule
+            gt = log_softmax(z2t, 1) * (-(1 - label_smoothing))
+            g_target = cast(restored((gt * w if w is not None else gt) * r), target_tensor.dtype)
+        return restored(grad), g_target
 
     parents = (logits,) if index_mode or target_tensor is None else (logits, target_tensor)
     return result(out, parents, backward, op, double)
@@ -497,7 +543,26 @@ def binary_cross_entropy_with_logits(logits, target, weight=None, pos_weight=Non
             gt = (local * gi).astype(target.data.dtype, copy=False)
         return gx, gt
 
-    return result(out, (logits, target), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .activation import sigmoid, softplus
+        from .elementwise import cast
+
+        gi = _upstream(g, reduction, x.size)
+        if w is not None:
+            gi = gi * w
+        tt = _as_floating(target, dtype)
+        gx = gt = None
+        if logits.requires_grad:
+            if pw is None:
+                gx = (sigmoid(logits) - tt) * gi
+            else:
+                gx = ((1 - tt) - (1 + (pw - 1) * tt) * sigmoid(-logits)) * gi
+        if target.requires_grad:
+            local = -logits if pw is None else (pw - 1) * softplus(-logits) - logits
+            gt = cast(local * gi, target.dtype)
+        return gx, gt
+
+    return result(out, (logits, target), backward, op, double)
 
 
 # ------------------------------------------------------------- negative log-likelihood
@@ -545,12 +610,15 @@ def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"
     coef = xp.ones(y.shape, dtype) if w is None else w[y]  # the weight of each target
     if keep is not None:
         coef = coef * keep
-    per = -coef * z[index]
     denominator = coef.sum() if (w is not None or keep is not None) else y.size
-    if reduction == "none":
-        out = per[0] if unbatched else per
-    else:
-        out = _reduce(per, reduction, denominator)
+
+    def evaluate(z):
+        per = -coef * z[index]
+        if reduction == "none":
+            return per[0] if unbatched else per
+        return _reduce(per, reduction, denominator)
+
+    out = evaluate(z)
 
     # d(-w_y·x[y])/dx = -w_y at the target's class, 0 elsewhere
     def backward(g):
@@ -561,7 +629,9 @@ def nll_loss(log_probs, target, weight=None, ignore_index=None, reduction="mean"
         grad[index] = -coef * gi
         return (grad[0] if unbatched else grad,)
 
-    return result(out, (x,), backward, op)
+    # linear in x: the rule as a node whose adjoint is the loss itself (linear_maps)
+    double = linear_double(backward, lambda h: evaluate(h[None] if unbatched else h), op)
+    return result(out, (x,), backward, op, double)
 
 
 # -------------------------------------------------------- binary cross-entropy on probabilities
@@ -618,7 +688,22 @@ def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
         gt = ((log_q - log_p) * gi).astype(target.data.dtype, copy=False) if target.requires_grad else None
         return gp, gt
 
-    return result(out, (probs, target), backward, op)
+    def double(g):  # the same rule on Tensors (logs clamped at -100, the denominator at 1e-12, as above)
+        from .elementwise import cast, clip, log
+
+        gi = _upstream(g, reduction, p.size)
+        if w is not None:
+            gi = gi * w
+        tt = _as_floating(target, dtype)
+        gp = gt = None
+        if probs.requires_grad:
+            gp = (probs - tt) / clip(probs * (1 - probs), min=1e-12) * gi
+        if target.requires_grad:
+            with xp.errstate(divide="ignore"):
+                gt = cast((clip(log(1 - probs), min=-100.0) - clip(log(probs), min=-100.0)) * gi, target.dtype)
+        return gp, gt
+
+    return result(out, (probs, target), backward, op, double)
 
 
 # ------------------------------------------------------------------ Kullback-Leibler
@@ -658,14 +743,34 @@ def kl_div(log_probs, target, reduction="mean", log_target=False):
                 gt = (xp.log(t) + 1 - x.data) * gi if target.requires_grad else None
         return gx, (gt.astype(target.data.dtype, copy=False) if target.requires_grad else None)
 
-    return result(out, (x, target), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast, exp, log, where
+
+        gi = _upstream(g, "mean" if reduction == "batchmean" else reduction, count)
+        tt = _as_floating(target, x.dtype)
+        gx = gt = None
+        if log_target:
+            gx = -exp(tt) * gi
+            gt = exp(tt) * (tt - x + 1) * gi if target.requires_grad else None
+        else:
+            gx = -tt * gi
+            if target.requires_grad:
+                positive = t > 0
+                log_t = where(positive, log(where(positive, tt, 1)), -xp.inf)
+                gt = (log_t + 1 - x) * gi
+        return gx if x.requires_grad else None, (cast(gt, target.dtype) if gt is not None else None)
+
+    return result(out, (x, target), backward, op, double)
 
 
 # ------------------------------------------------------ elementwise margin and likelihood losses
-def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None):
+def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None, differentiable=None):
     """Record a loss computed elementwise from ``inputs``: ``loss`` is the unreduced array and
     ``local_grads()`` gives d loss/d input for each input (None for one that takes no gradient),
-    each broadcastable to ``loss``; the reduction and the summing back to each input's shape follow."""
+    each broadcastable to ``loss``; the reduction and the summing back to each input's shape follow.
+
+    ``differentiable()`` gives the same local gradients as Tensors computed from ``inputs`` (for
+    ``create_graph=True``); ``"piecewise"`` says that they are piecewise constant (masks)."""
     count = loss.size if count is None else count
     out = _reduce(loss, reduction, count)
 
@@ -680,7 +785,28 @@ def _elementwise_loss(inputs, loss, local_grads, reduction, op, count=None):
             grads.append(grad.astype(tensor.data.dtype, copy=False))
         return tuple(grads)
 
-    return result(out, tuple(inputs), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .elementwise import cast
+        from .shape import expand
+
+        gi = _upstream(g, reduction, count)
+        if differentiable == "piecewise":
+            locals_ = [None if local is None else piecewise_constant(inputs[0], xp.asarray(local, dtype=loss.dtype))
+                       for local in local_grads()]
+        else:
+            locals_ = differentiable()
+        grads = []
+        for tensor, local in zip(inputs, locals_):
+            if local is None or not tensor.requires_grad:
+                grads.append(None)
+                continue
+            grad = local * gi
+            if grad.shape != loss.shape:
+                grad = expand(grad, loss.shape)
+            grads.append(cast(unbroadcast(grad, tensor.shape), tensor.dtype))
+        return tuple(grads)
+
+    return result(out, tuple(inputs), backward, op, double if differentiable is not None else None)
 
 
 def _same_shape(a, b, names, op):
@@ -704,7 +830,14 @@ def soft_margin_loss(input, target, reduction="mean"):
         sig = _sigmoid_pair(margin)[0]
         return -yd * sig, -x.data * sig
 
-    return _elementwise_loss((x, y), loss, local, reduction, op)
+    def differentiable():
+        from .activation import sigmoid
+
+        yt = _as_floating(y, x.dtype)
+        sig = sigmoid(-yt * x)
+        return -yt * sig, -x * sig
+
+    return _elementwise_loss((x, y), loss, local, reduction, op, differentiable=differentiable)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
@@ -724,7 +857,7 @@ def hinge_embedding_loss(input, target, margin=1.0, reduction="mean"):
     def local():
         return (not_neg.astype(x.dtype) - (not_pos & (gap > 0)).astype(x.dtype),)
 
-    return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op)
+    return _elementwise_loss((x,), loss.astype(x.dtype, copy=False), local, reduction, op, differentiable="piecewise")
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
@@ -745,7 +878,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
         active = (z >= 0).astype(z.dtype)
         return -yd * active, yd * active
 
-    return _elementwise_loss((x1, x2), loss, local, reduction, op)
+    return _elementwise_loss((x1, x2), loss, local, reduction, op, differentiable="piecewise")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
@@ -779,7 +912,15 @@ def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
         grad = (_sigmoid_pair(x.data)[0] - t) * (gi / n_classes)
         return (grad * w if w is not None else grad,)
 
-    return result(out, (x,), backward, op)
+    def double(g):  # the same rule on Tensors
+        from .activation import sigmoid
+
+        gi = _upstream(g, reduction, count)
+        gi = reshape(gi, gi.shape + (1,)) if reduction == "none" else gi
+        grad = (sigmoid(x) - t) * (gi / n_classes)
+        return (grad * w if w is not None else grad,)
+
+    return result(out, (x,), backward, op, double)
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
@@ -812,7 +953,18 @@ def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduct
             gt = gt + xp.where(big, xp.log(safe) + 0.5 / safe, 0)
         return gx, gt
 
-    return _elementwise_loss((x, target), loss, local, reduction, op)
+    def differentiable():
+        from .elementwise import exp, log, where
+
+        tt = _as_floating(target, x.dtype)
+        gx = exp(x) - tt if log_input else 1 - tt / (x + eps)
+        gt = -x if log_input else -log(x + eps)
+        if full:
+            safe_t = where(big, tt, 1)
+            gt = gt + where(big, log(safe_t) + 0.5 / safe_t, 0)
+        return gx, gt
+
+    return _elementwise_loss((x, target), loss, local, reduction, op, differentiable=differentiable)
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
@@ -848,4 +1000,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     def local():
         return diff / v, -diff / v, 0.5 * (1 / v - diff * diff / (v * v))
 
-    return _elementwise_loss((x, target, var), loss, local, reduction, op)
+    def differentiable():
+        # v = max(var, eps) with the gradient passed straight through the clamp: var plus a constant
+        v_t = _as_floating(var, x.dtype) + constant(v - var.data.astype(x.data.dtype, copy=False))
+        d = x - _as_floating(target, x.dtype)
+        return d / v_t, -d / v_t, 0.5 * (1 / v_t - d * d / (v_t * v_t))
+
+    return _elementwise_loss((x, target, var), loss, local, reduction, op, differentiable=differentiable)

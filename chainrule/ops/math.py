@@ -16,9 +16,9 @@ import math as _math
 
 from .. import backend
 from ..backend import xp
-from ..tensor import as_tensor, result
+from ..tensor import as_tensor, constant, piecewise_constant, result
 from .broadcast import unbroadcast
-from .elementwise import _broadcast_error, _pair
+from .elementwise import _broadcast_error, _pair, exp, sqrt, where
 
 __all__ = [
     "floor", "ceil", "round", "trunc", "sign", "frac",
@@ -35,11 +35,12 @@ def _floating(data):
     return data if data.dtype.kind in "fc" else data.astype(backend.DEFAULT_DTYPE)
 
 
-def _unary(name, forward, derivative, doc, promote=True):
+def _unary(name, forward, derivative, doc, promote=True, differentiable=None):
     """An element-wise op ``y = forward(x)`` whose gradient is ``g · derivative(x, y)``.
 
     ``derivative=None`` marks a piecewise-constant op (floor, sign, ...): its gradient is 0,
-    as in PyTorch.
+    as in PyTorch. ``differentiable(t)``, where given, is the same derivative written with Tensor ops
+    (of the input Tensor ``t``), which ``create_graph=True`` differentiates again.
     """
 
     def op(a):
@@ -52,7 +53,12 @@ def _unary(name, forward, derivative, doc, promote=True):
                 return (xp.zeros_like(g),)
             return (g * derivative(x, out),)
 
-        return result(out, (a,), backward, name)
+        def double(g):
+            if derivative is None:  # 0 almost everywhere
+                return (g * piecewise_constant(a, xp.zeros(x.shape, dtype=g.dtype)),)
+            return (g * differentiable(a),)
+
+        return result(out, (a,), backward, name, double if differentiable or derivative is None else None)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -74,7 +80,8 @@ ceil = _unary("ceil", _integral(xp.ceil), None, "Smallest integer ``>= x``; its 
 trunc = _unary("trunc", _integral(xp.trunc), None, "``x`` rounded towards 0; its gradient is 0.", promote=False)
 sign = _unary("sign", xp.sign, None, "-1, 0 or 1 by the sign of ``x``; its gradient is 0.", promote=False)
 # d frac(x)/dx = d(x - trunc x)/dx = 1
-frac = _unary("frac", lambda x: x - xp.trunc(x), lambda x, y: 1, "Fractional part ``x - trunc(x)``.")
+frac = _unary("frac", lambda x: x - xp.trunc(x), lambda x, y: 1, "Fractional part ``x - trunc(x)``.",
+              differentiable=lambda t: 1)
 
 
 def round(a, decimals=0):
@@ -84,45 +91,56 @@ def round(a, decimals=0):
 
 # ------------------------------------------------------------------ powers, logs, exponentials
 # d(1/x)/dx = -1/x² = -y²
-reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda x, y: -y * y, "``1 / x``.")
+reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda x, y: -y * y, "``1 / x``.",
+                    differentiable=lambda t: -1 / (t * t))
 # d x^(-1/2)/dx = -x^(-3/2)/2 = -y³/2
-rsqrt = _unary("rsqrt", lambda x: 1 / xp.sqrt(x), lambda x, y: -0.5 * y * y * y, "``1 / sqrt(x)``.")
+rsqrt = _unary("rsqrt", lambda x: 1 / xp.sqrt(x), lambda x, y: -0.5 * y * y * y, "``1 / sqrt(x)``.",
+               differentiable=lambda t: -0.5 * rsqrt(t) / t)
 # d x²/dx = 2x
-square = _unary("square", xp.square, lambda x, y: 2 * x, "``x * x``.", promote=False)
+square = _unary("square", xp.square, lambda x, y: 2 * x, "``x * x``.", promote=False, differentiable=lambda t: 2 * t)
 # d log2(x)/dx = 1/(x ln 2)
-log2 = _unary("log2", xp.log2, lambda x, y: 1 / (x * _LN2), "Base-2 logarithm.")
+log2 = _unary("log2", xp.log2, lambda x, y: 1 / (x * _LN2), "Base-2 logarithm.",
+              differentiable=lambda t: 1 / (t * _LN2))
 # d log10(x)/dx = 1/(x ln 10)
-log10 = _unary("log10", xp.log10, lambda x, y: 1 / (x * _LN10), "Base-10 logarithm.")
+log10 = _unary("log10", xp.log10, lambda x, y: 1 / (x * _LN10), "Base-10 logarithm.",
+               differentiable=lambda t: 1 / (t * _LN10))
 # d ln(1+x)/dx = 1/(1+x)
-log1p = _unary("log1p", xp.log1p, lambda x, y: 1 / (1 + x), "``log(1 + x)``, accurate for small ``x``.")
+log1p = _unary("log1p", xp.log1p, lambda x, y: 1 / (1 + x), "``log(1 + x)``, accurate for small ``x``.",
+               differentiable=lambda t: 1 / (1 + t))
 # d(e^x - 1)/dx = e^x = y + 1
-expm1 = _unary("expm1", xp.expm1, lambda x, y: y + 1, "``exp(x) - 1``, accurate for small ``x``.")
+expm1 = _unary("expm1", xp.expm1, lambda x, y: y + 1, "``exp(x) - 1``, accurate for small ``x``.", differentiable=exp)
 # d 2^x/dx = 2^x ln 2
-exp2 = _unary("exp2", xp.exp2, lambda x, y: y * _LN2, "``2 ** x``.")
+exp2 = _unary("exp2", xp.exp2, lambda x, y: y * _LN2, "``2 ** x``.", differentiable=lambda t: exp2(t) * _LN2)
 
 # ------------------------------------------------------------------ trigonometric and hyperbolic
 # d sin x/dx = cos x
-sin = _unary("sin", xp.sin, lambda x, y: xp.cos(x), "Sine.")
+sin = _unary("sin", xp.sin, lambda x, y: xp.cos(x), "Sine.", differentiable=lambda t: cos(t))
 # d cos x/dx = -sin x
-cos = _unary("cos", xp.cos, lambda x, y: -xp.sin(x), "Cosine.")
+cos = _unary("cos", xp.cos, lambda x, y: -xp.sin(x), "Cosine.", differentiable=lambda t: -sin(t))
 # d tan x/dx = 1 + tan² x
-tan = _unary("tan", xp.tan, lambda x, y: 1 + y * y, "Tangent.")
+tan = _unary("tan", xp.tan, lambda x, y: 1 + y * y, "Tangent.", differentiable=lambda t: 1 + tan(t) * tan(t))
 # d asin x/dx = 1/√(1-x²)
-asin = _unary("asin", xp.arcsin, lambda x, y: 1 / xp.sqrt(1 - x * x), "Inverse sine.")
+asin = _unary("asin", xp.arcsin, lambda x, y: 1 / xp.sqrt(1 - x * x), "Inverse sine.",
+              differentiable=lambda t: 1 / sqrt(1 - t * t))
 # d acos x/dx = -1/√(1-x²)
-acos = _unary("acos", xp.arccos, lambda x, y: -1 / xp.sqrt(1 - x * x), "Inverse cosine.")
+acos = _unary("acos", xp.arccos, lambda x, y: -1 / xp.sqrt(1 - x * x), "Inverse cosine.",
+              differentiable=lambda t: -1 / sqrt(1 - t * t))
 # d atan x/dx = 1/(1+x²)
-atan = _unary("atan", xp.arctan, lambda x, y: 1 / (1 + x * x), "Inverse tangent.")
+atan = _unary("atan", xp.arctan, lambda x, y: 1 / (1 + x * x), "Inverse tangent.",
+              differentiable=lambda t: 1 / (1 + t * t))
 # d sinh x/dx = cosh x
-sinh = _unary("sinh", xp.sinh, lambda x, y: xp.cosh(x), "Hyperbolic sine.")
+sinh = _unary("sinh", xp.sinh, lambda x, y: xp.cosh(x), "Hyperbolic sine.", differentiable=lambda t: cosh(t))
 # d cosh x/dx = sinh x
-cosh = _unary("cosh", xp.cosh, lambda x, y: xp.sinh(x), "Hyperbolic cosine.")
+cosh = _unary("cosh", xp.cosh, lambda x, y: xp.sinh(x), "Hyperbolic cosine.", differentiable=sinh)
 # d asinh x/dx = 1/√(x²+1)
-asinh = _unary("asinh", xp.arcsinh, lambda x, y: 1 / xp.sqrt(x * x + 1), "Inverse hyperbolic sine.")
+asinh = _unary("asinh", xp.arcsinh, lambda x, y: 1 / xp.sqrt(x * x + 1), "Inverse hyperbolic sine.",
+               differentiable=lambda t: 1 / sqrt(t * t + 1))
 # d acosh x/dx = 1/√(x²-1)  (as √(x-1)·√(x+1), which does not overflow for large x)
-acosh = _unary("acosh", xp.arccosh, lambda x, y: 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1)), "Inverse hyperbolic cosine.")
+acosh = _unary("acosh", xp.arccosh, lambda x, y: 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1)), "Inverse hyperbolic cosine.",
+               differentiable=lambda t: 1 / (sqrt(t - 1) * sqrt(t + 1)))
 # d atanh x/dx = 1/(1-x²)
-atanh = _unary("atanh", xp.arctanh, lambda x, y: 1 / (1 - x * x), "Inverse hyperbolic tangent.")
+atanh = _unary("atanh", xp.arctanh, lambda x, y: 1 / (1 - x * x), "Inverse hyperbolic tangent.",
+               differentiable=lambda t: 1 / (1 - t * t))
 arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
@@ -227,17 +245,19 @@ def _special_function(name, numpy_fallback):
 # d erf x/dx = (2/√π)·e^(-x²)
 erf = _unary(
     "erf", _special_function("erf", _erf_numpy), lambda x, y: _TWO_OVER_SQRT_PI * _exp_minus_square(x),
-    "Gauss error function ``(2/√π)∫₀ˣ e^(-t²) dt``.",
+    "Gauss error function ``(2/√π)∫₀ˣ e^(-t²) dt``.", differentiable=lambda t: _TWO_OVER_SQRT_PI * exp(-t * t),
 )
 # d erfc x/dx = -(2/√π)·e^(-x²)
 erfc = _unary(
     "erfc", _special_function("erfc", _erfc_numpy), lambda x, y: -_TWO_OVER_SQRT_PI * _exp_minus_square(x),
     "Complementary error function ``1 - erf(x)``, accurate where erf(x) is close to 1.",
+    differentiable=lambda t: -_TWO_OVER_SQRT_PI * exp(-t * t),
 )
 # d erfinv p/dp = 1 / erf'(y) = (√π/2)·e^(y²)
 erfinv = _unary(
     "erfinv", _special_function("erfinv", _erfinv_numpy), lambda x, y: 1 / (_TWO_OVER_SQRT_PI * xp.exp(-y * y)),
     "Inverse error function on (-1, 1) (±inf at ±1, NaN outside).",
+    differentiable=lambda t: (0.5 * _math.sqrt(_math.pi)) * exp(erfinv(t) * erfinv(t)),
 )
 
 
@@ -318,22 +338,48 @@ def _trigamma(x):
     return special.polygamma(1, x).astype(x.dtype, copy=False) if special is not None else _trigamma_numpy(x)
 
 
+def _polygamma_array(n, x):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function, of an array (n >= 1; n >= 2 needs SciPy)."""
+    if n == 1:
+        return _trigamma(x)
+    special = _scipy_special() if xp.__name__ == "numpy" else None
+    if special is None:
+        raise RuntimeError(f"the derivative of order {n} of digamma needs SciPy's polygamma (pip install scipy)")
+    return special.polygamma(n, x).astype(x.dtype, copy=False)
+
+
+def _polygamma(n, a):
+    """ψ⁽ⁿ⁾ as a Tensor op (n >= 1): the derivatives of ``digamma``, each differentiable by the next."""
+    out = _polygamma_array(n, a.data)
+
+    # d ψ⁽ⁿ⁾(x)/dx = ψ⁽ⁿ⁺¹⁾(x)
+    def backward(g):
+        return (g * _polygamma_array(n + 1, a.data),)
+
+    def double(g):
+        return (g * _polygamma(n + 1, a),)
+
+    return result(out, (a,), backward, "polygamma", double)
+
+
 # d ln|Γ(x)|/dx = ψ(x)
 lgamma = _unary(
     "lgamma", _special_function("gammaln", _lgamma_numpy), lambda x, y: _special_function("psi", _digamma_numpy)(x),
-    "``log|Γ(x)|``, the log of the absolute value of the gamma function.",
+    "``log|Γ(x)|``, the log of the absolute value of the gamma function.", differentiable=lambda t: digamma(t),
 )
 # d ψ(x)/dx = ψ'(x), the trigamma function
 digamma = _unary(
     "digamma", _special_function("psi", _digamma_numpy), lambda x, y: _trigamma(x),
     "The digamma function ``ψ(x) = d log Γ(x)/dx`` (-inf at 0, NaN at the negative integers, as PyTorch).",
+    differentiable=lambda t: _polygamma(1, t),
 )
 
 
 # ------------------------------------------------------------------ binary ops
-def _binary(name, forward, derivatives, doc):
+def _binary(name, forward, derivatives, doc, differentiable=None):
     """An element-wise op ``y = forward(a, b)`` with broadcasting; ``derivatives(a, b, y)`` gives
-    ``(dy/da, dy/db)``, or is None for a piecewise-constant op (gradient 0)."""
+    ``(dy/da, dy/db)``, or is None for a piecewise-constant op (gradient 0). ``differentiable(a, b)``
+    gives them as Tensors (of the input Tensors) for ``create_graph=True``."""
 
     def op(a, b):
         a, b = _pair(a, b, name)
@@ -351,7 +397,17 @@ def _binary(name, forward, derivatives, doc):
                 unbroadcast(g * db, b.shape) if b.requires_grad else None,
             )
 
-        return result(out, (a, b), backward, name)
+        def double(g):
+            if derivatives is None:  # 0 almost everywhere
+                zero = piecewise_constant(a, xp.zeros(out.shape, dtype=g.dtype))
+                return unbroadcast(g * zero, a.shape), unbroadcast(g * zero, b.shape)
+            da, db = differentiable(a, b)
+            return (
+                unbroadcast(g * da, a.shape) if a.requires_grad else None,
+                unbroadcast(g * db, b.shape) if b.requires_grad else None,
+            )
+
+        return result(out, (a, b), backward, name, double if differentiable or derivatives is None else None)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
@@ -365,6 +421,24 @@ def _atan2_derivatives(a, b, out):
     return xp.where(r2 == 0, 0, b / safe), xp.where(r2 == 0, 0, -a / safe)
 
 
+def _atan2_differentiable(a, b):
+    # the derivatives above on Tensors (the point a = b = 0 is given 0 as there)
+    r2 = a * a + b * b
+    origin = r2.data == 0
+    safe = where(origin, 1, r2)
+    return where(origin, 0, b / safe), where(origin, 0, -a / safe)
+
+
+def _fextreme_differentiable(extreme):
+    return lambda a, b: _fextreme_masks(a, b, extreme)
+
+
+def _fextreme_masks(a, b, extreme):
+    # the masks are piecewise constant
+    a_wins = _fextreme_derivatives(a.data, b.data, extreme(a.data, b.data))[0]
+    return piecewise_constant(a, a_wins.astype(a.dtype)), piecewise_constant(b, (~a_wins).astype(b.dtype))
+
+
 def _fextreme_derivatives(a, b, out):
     # d fmax(a,b)/da = 1 where the result is a (ties and a NaN b included), else d/db = 1
     a_wins = (out == a) | xp.isnan(b)
@@ -372,7 +446,8 @@ def _fextreme_derivatives(a, b, out):
 
 
 atan2 = _binary(
-    "atan2", xp.arctan2, _atan2_derivatives, "Angle of the point ``(b, a)``: ``atan(a / b)`` in the right quadrant."
+    "atan2", xp.arctan2, _atan2_derivatives, "Angle of the point ``(b, a)``: ``atan(a / b)`` in the right quadrant.",
+    differentiable=_atan2_differentiable,
 )
 arctan2 = atan2
 floor_divide = _binary(
@@ -384,11 +459,15 @@ floor_divide = _binary(
 remainder = _binary(
     "remainder", xp.remainder, lambda a, b, y: (1, -xp.floor_divide(a, b)),
     "``a % b`` with the sign of ``b`` (Python's and ``torch.remainder``'s convention).",
+    differentiable=lambda a, b: (1, constant(-xp.floor_divide(a.data, b.data))),
 )
 # fmod(a, b) = a - trunc(a/b)·b:  d/da = 1, d/db = -trunc(a/b)
 fmod = _binary(
     "fmod", xp.fmod, lambda a, b, y: (1, -xp.trunc(a / b)),
     "C's remainder ``a - trunc(a / b)·b``, with the sign of ``a``.",
+    differentiable=lambda a, b: (1, constant(-xp.trunc(a.data / b.data))),
 )
-fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum ignoring NaN (ties: gradient to ``a``).")
-fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum ignoring NaN (ties: gradient to ``a``).")
+fmax = _binary("fmax", xp.fmax, _fextreme_derivatives, "Element-wise maximum ignoring NaN (ties: gradient to ``a``).",
+               differentiable=_fextreme_differentiable(xp.fmax))
+fmin = _binary("fmin", xp.fmin, _fextreme_derivatives, "Element-wise minimum ignoring NaN (ties: gradient to ``a``).",
+               differentiable=_fextreme_differentiable(xp.fmin))

@@ -11,6 +11,7 @@ from . import elementwise, linalg, reduce
 from .broadcast import unbroadcast
 from .einsum import einsum
 from .gather import _dim
+from .linear_maps import linear_double
 
 __all__ = ["mm", "bmm", "mv", "dot", "inner", "outer", "addmm", "cross", "diagonal", "diag", "trace"]
 
@@ -103,7 +104,13 @@ def cross(input, other, dim=-1):
             unbroadcast(xp.cross(g, a.data, axis=dim), b.shape) if b.requires_grad else None,
         )
 
-    return result(out, (a, b), backward, "cross")
+    def double(g):  # the same rule on Tensors
+        return (
+            unbroadcast(cross(b, g, dim), a.shape) if a.requires_grad else None,
+            unbroadcast(cross(g, a, dim), b.shape) if b.requires_grad else None,
+        )
+
+    return result(out, (a, b), backward, "cross", double)
 
 
 def _diagonal_positions(shape, offset, dim1, dim2):
@@ -131,7 +138,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         xp.moveaxis(grad, (dim1, dim2), (-2, -1))[..., rows, cols] = g
         return (grad,)
 
-    return result(out, (a,), backward, "diagonal")
+    # linear: the write-back as a node whose adjoint reads the diagonal again (linear_maps)
+    double = linear_double(backward, lambda h: xp.diagonal(h, offset, dim1, dim2).copy(), "diagonal")
+    return result(out, (a,), backward, "diagonal", double)
 
 
 def diag(input, diagonal=0):
@@ -150,7 +159,12 @@ def diag(input, diagonal=0):
     def backward(g):
         return (g[rows, cols],)
 
-    return result(out, (a,), backward, "diag")
+    def forward(h):
+        placed = xp.zeros((n, n), dtype=h.dtype)
+        placed[rows, cols] = h
+        return placed
+
+    return result(out, (a,), backward, "diag", linear_double(backward, forward, "diag"))  # linear (linear_maps)
 
 
 def trace(input):

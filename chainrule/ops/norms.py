@@ -8,7 +8,7 @@ vector norm over two dims) are built from it and ``amax``/``amin``, so their gra
 import math
 
 from ..backend import DEFAULT_DTYPE, xp
-from ..tensor import as_tensor, result
+from ..tensor import as_tensor, piecewise_constant, result
 from ._dims import is_int, reduction_dims, resolve_dim, resolve_keepdim
 from .reduce import _drop, _expand_back, amax, amin
 
@@ -54,7 +54,24 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, axis=None, keepdims=None):
                 local = xp.sign(data) * (magnitude / kept) ** (ord - 1)
             return (xp.where((data == 0) | (kept == 0), 0, g * local).astype(data.dtype, copy=False),)
 
-    return result(_drop(kept, x.shape, axes, keepdim), (x,), backward, "vector_norm")
+    def double(g):  # the same rule on Tensors, the norm recomputed as a graph node (signs piecewise constant)
+        from .elementwise import where
+
+        g = _expand_back(g, x.shape, axes, keepdim)
+        if ord == 0:
+            return (g * piecewise_constant(x, xp.zeros_like(data)),)
+        sign = piecewise_constant(x, xp.sign(data))
+        if ord == 1:
+            return (g * sign,)
+        zero = (data == 0) | (kept == 0)
+        norm = where(kept == 0, 1, vector_norm(x, ord, axes, True))
+        if ord == 2:
+            local = x / norm
+        else:
+            local = sign * (where(data == 0, 1, _abs(x)) / norm) ** (ord - 1)
+        return (where(zero, 0, g * local),)
+
+    return result(_drop(kept, x.shape, axes, keepdim), (x,), backward, "vector_norm", double)
 
 
 def _abs(x):

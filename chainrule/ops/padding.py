@@ -6,6 +6,7 @@
 
 from ..backend import xp
 from ..tensor import as_tensor, result
+from .linear_maps import linear_double
 
 __all__ = ["pad_last"]
 
@@ -68,7 +69,9 @@ def pad_last(x, pad, mode="constant", value=0.0):
             grad[crop] = g[inner]
             return (grad,)
 
-        return result(out, (x,), backward, op)
+        # affine: the rule is linear, its adjoint the padding with zeros (linear_maps)
+        double = linear_double(backward, lambda h: xp.pad(h[crop], grow, mode="constant"), op)
+        return result(out, (x,), backward, op, double)
 
     if value not in (None, 0, 0.0):
         raise ValueError(f"{op}: value is only used with mode='constant', got value={value!r} with mode={mode!r}")
@@ -100,4 +103,9 @@ def pad_last(x, pad, mode="constant", value=0.0):
             g = xp.moveaxis(summed, 0, ax)
         return (g,)
 
-    return result(out, (x,), backward, op)
+    def forward(h):  # the padding itself, on an array (the adjoint of the rule: linear_maps)
+        for ax, index in indices.items():
+            h = xp.take(h, index, axis=ax)
+        return h
+
+    return result(out, (x,), backward, op, linear_double(backward, forward, op))

@@ -16,6 +16,7 @@ from ..tensor import as_tensor, result
 from . import compiled
 from . import pooling_nd
 from .conv import _check_image, _pair, _window
+from .linear_maps import gather_double, linear_double
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -131,7 +132,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
                 gpad[window] += g * (argmax == k)
         return (_crop(gpad, padding, x.shape[2:]),)
 
-    return result(out, (x,), backward, op)
+    def double(g):  # the routing is a scatter to the argmax, linear in g (its adjoint gathers there)
+        _, index = pooling_nd.max_pool(x.data, 2, kernel, stride, padding, return_indices=True)
+        return gather_double(index.data.reshape(x.shape[0] * x.shape[1], -1), x.shape, op)(g)
+
+    return result(out, (x,), backward, op, double)
 
 
 def _max_and_argmax(xpad, windows, out_shape, with_argmax):
@@ -271,7 +276,11 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
                 gpad[window] += share
         return (_crop(gpad, padding, x.shape[2:]),)
 
-    return result(out, (x,), backward, op)
+    # linear in x: the differentiable rule is the array rule as a node whose adjoint is this op (linear_maps)
+    def forward(h):
+        return avg_pool2d(h, kernel, stride, padding, False, count_include_pad).data
+
+    return result(out, (x,), backward, op, linear_double(backward, forward, op))
 
 
 def _window_counts(shape_hw, kernel, stride, padding, out_hw):
@@ -318,7 +327,7 @@ def adaptive_avg_pool2d(x, output_size):
     def backward(g):
         return (a_h.T @ (g @ a_w),)
 
-    return result(out, (x,), backward, op)
+    return result(out, (x,), backward, op, linear_double(backward, lambda h: a_h @ (h @ a_w.T), op))  # linear in x
 
 
 def global_avg_pool2d(x, keepdims=False):
@@ -334,7 +343,8 @@ def global_avg_pool2d(x, keepdims=False):
         share = g.reshape(g.shape[0], g.shape[1], 1, 1) / (H * W)
         return (xp.broadcast_to(share, x.shape),)
 
-    return result(out, (x,), backward, op)
+    double = linear_double(backward, lambda h: h.mean(axis=(2, 3), keepdims=keepdims), op)  # linear (linear_maps)
+    return result(out, (x,), backward, op, double)
 
 
 # --------------------------------------------------------- 1-D, 3-D, unpool, adaptive max

@@ -18,6 +18,7 @@ import numbers
 
 from ..backend import xp
 from ..tensor import as_tensor, constant, result
+from .linear_maps import gather_double, linear_double
 
 __all__ = ["max_pool", "avg_pool", "max_unpool", "adaptive_max_pool", "adaptive_avg_pool"]
 
@@ -138,7 +139,10 @@ def max_pool(x, d, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fa
             gpad[window] += g * (argmax == k)
         return (_crop(gpad, padding, spatial),)
 
-    values = result(out, (x,), backward, op)
+    def double(g):  # the routing is a scatter to the argmax, linear in g (its adjoint gathers there)
+        return gather_double(flat_indices().reshape(x.shape[0] * x.shape[1], -1), x.shape, op)(g)
+
+    values = result(out, (x,), backward, op, double)
     if return_indices:
         return values, constant(flat_indices())
     return values
@@ -191,7 +195,10 @@ def avg_pool(x, d, kernel_size, stride=None, padding=0, ceil_mode=False, count_i
             gpad[window] += share
         return (_crop(gpad, padding, spatial),)
 
-    return result(out, (x,), backward, op)
+    def forward(h):
+        return avg_pool(h, d, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, op).data
+
+    return result(out, (x,), backward, op, linear_double(backward, forward, op))  # linear in x (linear_maps)
 
 
 # ----------------------------------------------------------------- max unpool
@@ -232,7 +239,12 @@ def max_unpool(x, indices, d, kernel_size, stride=None, padding=0, output_size=N
     def backward(g):
         return (g.reshape(N * C, plane)[rows, flat_index].reshape(x.shape),)
 
-    return result(out.reshape((N, C) + size), (x,), backward, op)
+    def forward(h):
+        placed = xp.zeros((N * C, plane), dtype=h.dtype)
+        placed[rows, flat_index] = h.reshape(N * C, -1)
+        return placed.reshape((N, C) + size)
+
+    return result(out.reshape((N, C) + size), (x,), backward, op, linear_double(backward, forward, op))  # linear in x
 
 
 # ------------------------------------------------------------------- adaptive
@@ -287,7 +299,9 @@ def apply_separable(x, matrices, op):
     def backward(g):
         return (xp.ascontiguousarray(contract(g, [m.T for m in matrices])),)
 
-    return result(out, (x,), backward, op)
+    # linear in x: the transposed contraction as a node whose adjoint is the contraction (linear_maps)
+    double = linear_double(backward, lambda h: xp.ascontiguousarray(contract(h, matrices)), op)
+    return result(out, (x,), backward, op, double)
 
 
 def adaptive_max_pool(x, d, output_size, return_indices=False, op="adaptive_max_pool"):
@@ -331,7 +345,7 @@ def adaptive_max_pool(x, d, output_size, return_indices=False, op="adaptive_max_
         xp.add.at(gx, (xp.broadcast_to(rows, flat_index.shape), flat_index), g.reshape(N * C, -1))
         return (gx.reshape(x.shape),)
 
-    values = result(out, (x,), backward, op)
+    values = result(out, (x,), backward, op, gather_double(flat_index, x.shape, op))  # a scatter to the argmax
     if return_indices:
         return values, constant(argmax_flat)
     return values

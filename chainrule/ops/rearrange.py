@@ -9,6 +9,7 @@ sends the gradient back along the same map: reversed (flip, roll) or summed over
 from ..backend import xp
 from ..tensor import as_tensor, result
 from ._dims import is_int, normalize_dims, one_dim, resolve_dim
+from .linear_maps import linear_double
 
 __all__ = ["flip", "roll", "repeat", "repeat_interleave", "tril", "triu"]
 
@@ -26,7 +27,8 @@ def flip(a, dims=None, *, axis=None):
     def backward(g):
         return (xp.flip(g, axis=axes),)
 
-    return result(out, (a,), backward, "flip")
+    # every op here is linear: its rule becomes a node whose adjoint is the op itself (linear_maps)
+    return result(out, (a,), backward, "flip", linear_double(backward, lambda h: xp.flip(h, axis=axes), "flip"))
 
 
 def roll(a, shifts, dims=None, *, axis=None):
@@ -55,7 +57,7 @@ def roll(a, shifts, dims=None, *, axis=None):
         back = tuple(-s for s in shifts) if axes is not None else -shifts[0]
         return (xp.roll(g, back, axis=axes),)
 
-    return result(out, (a,), backward, "roll")
+    return result(out, (a,), backward, "roll", linear_double(backward, lambda h: xp.roll(h, shift, axis=axes), "roll"))
 
 
 def repeat(a, *sizes):
@@ -82,7 +84,8 @@ def repeat(a, *sizes):
         split = tuple(n for pair in zip(sizes, shape) for n in pair)
         return (g.reshape(split).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(a.shape),)
 
-    return result(out, (a,), backward, "repeat")
+    double = linear_double(backward, lambda h: xp.tile(h.reshape(shape), sizes), "repeat")
+    return result(out, (a,), backward, "repeat", double)
 
 
 def repeat_interleave(a, repeats, dim=None, *, axis=None):
@@ -111,7 +114,8 @@ def repeat_interleave(a, repeats, dim=None, *, axis=None):
         xp.add.at(grad, (slice(None),) * ax + (picks,), g)
         return (grad.reshape(a.shape),)
 
-    return result(out, (a,), backward, "repeat_interleave")
+    double = linear_double(backward, lambda h: xp.take(h.reshape(source.shape), picks, axis=ax), "repeat_interleave")
+    return result(out, (a,), backward, "repeat_interleave", double)
 
 
 def tril(a, diagonal=0):
@@ -141,4 +145,4 @@ def _triangle(a, diagonal, op):
     def backward(g):
         return (xp.where(keep, g, xp.zeros((), g.dtype)),)
 
-    return result(out, (a,), backward, op)
+    return result(out, (a,), backward, op, lambda g: (_triangle(g, diagonal, op),))  # the rule is the op itself

@@ -9,8 +9,9 @@ PyTorch's defaults: ``var`` and ``std`` are unbiased unless told otherwise, and 
 import builtins
 
 from ..backend import DEFAULT_DTYPE, xp
-from ..tensor import Tensor, as_tensor, constant, result
+from ..tensor import Tensor, as_tensor, constant, piecewise_constant, result
 from ._dims import one_dim, reduction_dims, resolve_dim, resolve_keepdim
+from .linear_maps import linear_double
 from .return_types import values_indices
 
 __all__ = [
@@ -124,7 +125,15 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
         with xp.errstate(divide="ignore", invalid="ignore"):
             return (_expand_back(g, a.shape, axes, keepdim) * diff * (2.0 / divisor if divisor else xp.inf),)
 
-    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "var")
+    def double(g):  # the same rule on Tensors (the mean inside it is followed too)
+        return (_expand_back(g, a.shape, axes, keepdim) * _centred(a, axes) * (2.0 / divisor if divisor else xp.inf),)
+
+    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "var", double)
+
+
+def _centred(a, axes):
+    """``a - mean(a)`` over ``axes`` (dims kept) as a Tensor op."""
+    return a - mean(a, axes, True)
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None, ddof=None):
@@ -139,7 +148,15 @@ def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
             scale = xp.where(s == 0, 0, _expand_back(g, a.shape, axes, keepdim) / (s * divisor))
         return ((diff * scale).astype(a.dtype, copy=False),)
 
-    return result(_drop(s, a.shape, axes, keepdim), (a,), backward, "std")
+    def double(g):  # the same rule on Tensors, with std recomputed as a graph node (0 where std = 0)
+        from .elementwise import sqrt, where
+
+        centred = _centred(a, axes)
+        zero = s == 0
+        s_t = where(zero, 1, sqrt(sum(centred * centred, axes, True) / divisor))
+        return (where(zero, 0, centred * (_expand_back(g, a.shape, axes, keepdim) / (s_t * divisor))),)
+
+    return result(_drop(s, a.shape, axes, keepdim), (a,), backward, "std", double)
 
 
 # ----------------------------------------------------------- products and logsumexp
@@ -159,7 +176,12 @@ def prod(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
         grad = xp.where(zeros == 0, others / nonzero, xp.where(zero & (zeros == 1), others, 0))
         return ((_expand_back(g, a.shape, axes, keepdim) * grad).astype(a.dtype, copy=False),)
 
-    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "prod")
+    def double(g):  # Πx / x_i on Tensors, where no element is 0
+        if (a.data == 0).any():
+            raise RuntimeError("double backward is not implemented for 'prod' of a tensor that contains zeros")
+        return (_expand_back(g, a.shape, axes, keepdim) * prod(a, axes, True) / a,)
+
+    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "prod", double)
 
 
 def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -175,7 +197,12 @@ def logsumexp(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
     def backward(g):
         return (_expand_back(g, a.shape, axes, keepdim) * xp.exp(data - kept),)
 
-    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "logsumexp")
+    def double(g):  # the softmax on Tensors
+        from .elementwise import exp
+
+        return (_expand_back(g, a.shape, axes, keepdim) * exp(a - logsumexp(a, axes, True)),)
+
+    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, "logsumexp", double)
 
 
 # ------------------------------------------------------------------ max and min
@@ -231,15 +258,20 @@ def _extreme(a, axes, keepdim, which, op):
     kept = (a.data.max if which == "max" else a.data.min)(axis=axes, keepdims=True)
 
     # d max(x)/dx_i = 1/k if x_i is one of the k elements equal to the maximum, else 0
-    def backward(g):
+    def shares(dtype):
+        """1/k at each of the k extremes, 0 elsewhere."""
         winners = a.data == kept
         if a.dtype.kind == "f" and xp.isnan(kept).any():  # a NaN maximum came from (and sends its gradient to) NaNs
             winners |= xp.isnan(a.data) & xp.isnan(kept)
-        count = winners.sum(axis=axes, keepdims=True).astype(g.dtype)
-        share = _expand_back(g, a.shape, axes, keepdim) / count
-        return (winners * share,)
+        return winners / winners.sum(axis=axes, keepdims=True).astype(dtype)
 
-    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, op)
+    def backward(g):
+        return (_expand_back(g, a.shape, axes, keepdim) * shares(g.dtype),)
+
+    def double(g):  # the shares are piecewise constant
+        return (_expand_back(g, a.shape, axes, keepdim) * piecewise_constant(a, shares(g.dtype)),)
+
+    return result(_drop(kept, a.shape, axes, keepdim), (a,), backward, op, double)
 
 
 def _extreme_with_index(a, dim, keepdim, op):
@@ -264,7 +296,9 @@ def _picked(a, d, index, keepdim, op):
         xp.put_along_axis(grad, index, _expand_back(g, a.shape, (d,), keepdim), axis=d)
         return (grad,)
 
-    values = result(_drop(kept, a.shape, (d,), keepdim), (a,), backward, op)
+    # linear in g: the scatter as a node whose adjoint gathers at ``index`` again (linear_maps)
+    double = linear_double(backward, lambda h: _drop(xp.take_along_axis(h, index, axis=d), a.shape, (d,), keepdim), op)
+    values = result(_drop(kept, a.shape, (d,), keepdim), (a,), backward, op, double)
     return values_indices(op)(values, constant(_drop(index.astype(xp.int64), a.shape, (d,), keepdim)))
 
 
@@ -289,7 +323,8 @@ def median(a, dim=None, keepdim=False, *, axis=None, keepdims=None):
             grad.reshape(-1)[k] = g
             return (grad,)
 
-        return result(flat[k].reshape(()).copy(), (a,), backward, "median")
+        double = linear_double(backward, lambda h: h.reshape(-1)[k].reshape(()).copy(), "median")  # as in _picked
+        return result(flat[k].reshape(()).copy(), (a,), backward, "median", double)
     if a.ndim == 0:
         one_dim(dim, 1, "median")
         return values_indices("median")(_extreme(a, (), keepdim, "max", "median"), constant(xp.zeros((), xp.int64)))

@@ -12,6 +12,7 @@ import numbers
 from ..backend import xp
 from ..tensor import as_tensor, result
 from . import conv
+from .linear_maps import linear_double
 from .pooling_nd import apply_separable, check_input
 from .shape import permute, reshape
 
@@ -184,7 +185,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         gxc = conv._col2im(gc, xc.shape[2:], stride, dilation)
         return (xp.ascontiguousarray(conv._channels_first(conv._crop(gxc, pads, (H, W)))),)
 
-    return result(out, (x,), backward, op)
+    # linear in x: its differentiable rule is fold as a node whose adjoint is unfold (linear_maps)
+    double = linear_double(backward, lambda h: unfold(h, kernel, dilation, (ph, pw), stride).data, op)
+    return result(out, (x,), backward, op, double)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -216,4 +219,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         gcols = conv._im2col(gc, kernel, stride, dilation, (Ho, Wo))
         return (xp.ascontiguousarray(gcols.reshape(CK, N, L).transpose(1, 0, 2)),)
 
-    return result(out, (x,), backward, op)
+    double = linear_double(backward, lambda h: fold(h, (H, W), kernel, dilation, (ph, pw), stride).data, op)
+    return result(out, (x,), backward, op, double)  # linear in x (linear_maps)

@@ -3,6 +3,7 @@
 from ..backend import xp
 from ..tensor import as_tensor, result
 from ._dims import one_dim, resolve_dim
+from .linear_maps import linear_double, linear_node
 
 __all__ = ["cumsum", "cumprod"]
 
@@ -24,21 +25,22 @@ def cumsum(a, dim=None, *, axis=None):
     """Running sum along ``dim``: ``out_i = Σ_{j≤i} x_j``."""
     a, ax = _setup(a, dim, axis, "cumsum")
     if a.ndim == 0:
-        return result(a.data.copy(), (a,), lambda g: (g,), "cumsum")
+        return result(a.data.copy(), (a,), lambda g: (g,), "cumsum", lambda g: (g,))
     out = xp.cumsum(a.data, axis=ax)
 
     # x_j feeds every out_i with i ≥ j: dL/dx_j = Σ_{i≥j} g_i, a cumulative sum from the end
     def backward(g):
         return (_reverse_cumsum(g, ax),)
 
-    return result(out, (a,), backward, "cumsum")
+    # linear: the reverse cumsum as a node whose adjoint is the cumsum (linear_maps)
+    return result(out, (a,), backward, "cumsum", linear_double(backward, lambda h: xp.cumsum(h, axis=ax), "cumsum"))
 
 
 def cumprod(a, dim=None, *, axis=None):
     """Running product along ``dim``: ``out_i = Π_{j≤i} x_j``."""
     a, ax = _setup(a, dim, axis, "cumprod")
     if a.ndim == 0:
-        return result(a.data.copy(), (a,), lambda g: (g,), "cumprod")
+        return result(a.data.copy(), (a,), lambda g: (g,), "cumprod", lambda g: (g,))
     out = xp.cumprod(a.data, axis=ax)
 
     # dL/dx_j = Σ_{i≥j} g_i Π_{k≤i, k≠j} x_k. Without zeros that is (Σ_{i≥j} g_i out_i) / x_j, a reverse
@@ -55,4 +57,11 @@ def cumprod(a, dim=None, *, axis=None):
             grad[..., j] = before * (gm[..., j] + (gm[..., j + 1 :] * after).sum(axis=-1))
         return (xp.moveaxis(grad, -1, ax),)
 
-    return result(out, (a,), backward, "cumprod")
+    def double(g):  # (Σ_{i≥j} g_i out_i) / x_j on Tensors, where no element is 0
+        if (a.data == 0).any():
+            raise RuntimeError("double backward is not implemented for 'cumprod' of a tensor that contains zeros")
+        summed = linear_node(g * cumprod(a, ax), lambda v: _reverse_cumsum(v, ax), lambda h: xp.cumsum(h, axis=ax),
+                             "cumprod_backward")
+        return (summed / a,)
+
+    return result(out, (a,), backward, "cumprod", double)
