@@ -453,3 +453,42 @@ def test_cross_entropy_with_a_probability_target(kwargs, shape):
     _hvp_check(lambda z, q: cr.nn.functional.cross_entropy(z * z, cr.softmax(q, 0), **ours_kwargs),
                lambda z, q: F.cross_entropy(z * z, torch.softmax(q, 0), **theirs_kwargs),
                [_normal(*shape), _normal(*shape, seed=2)])
+
+
+# --------------------------------------------------------------------------- normalisations (composite rules)
+_RUNNING = (np.random.default_rng(5).standard_normal(3), np.random.default_rng(6).random(3) + 0.5)
+NORMS = [
+    ("layer_norm", lambda F, x, w, b: F.layer_norm(x, (5,), w, b), [(4, 3, 5), (5,), (5,)]),
+    ("batch_norm_train", lambda F, x, w, b: F.batch_norm(x, _running(F, 0), _running(F, 1), w, b, training=True),
+     [(4, 3, 2, 2), (3,), (3,)]),
+    ("batch_norm_eval", lambda F, x, w, b: F.batch_norm(x, _running(F, 0), _running(F, 1), w, b) ** 2,
+     [(4, 3, 2), (3,), (3,)]),
+    ("group_norm", lambda F, x, w, b: F.group_norm(x, 2, w, b), [(3, 4, 5), (4,), (4,)]),
+    ("rms_norm", lambda F, x, w: F.rms_norm(x, (5,), w), [(4, 5), (5,)]),
+]
+
+
+def _running(F, which):
+    """Running statistics for either library (a fresh copy: training mode updates them in place)."""
+    array = _RUNNING[which].copy()
+    return array if F.__name__.startswith("chainrule") else torch.tensor(array)
+
+
+@pytest.mark.parametrize("name, call, shapes", NORMS, ids=[n[0] for n in NORMS])
+def test_normalization(name, call, shapes):
+    from chainrule.nn import functional as F
+
+    arrays = [_normal(*shape, seed=i + 2) for i, shape in enumerate(shapes)]
+    _hvp_check(lambda *t: call(F, *t), lambda *t: call(torch.nn.functional, *t), arrays)
+
+
+# (not scale_grad_by_freq: torch's double backward of embedding ignores the scaling its first backward
+# applies, so it is not the derivative of that backward; ours is, through the scaled adjoint)
+@pytest.mark.parametrize("kwargs", [dict(), dict(padding_idx=1)])
+def test_embedding(kwargs):
+    from chainrule.nn import functional as F
+
+    ids = np.array([[0, 1, 1], [3, 1, 2]])
+    # squared so that the second derivative is not zero
+    _hvp_check(lambda w: F.embedding(ids, w, **kwargs) ** 2,
+               lambda w: torch.nn.functional.embedding(torch.tensor(ids), w, **kwargs) ** 2, [_normal(4, 3)])

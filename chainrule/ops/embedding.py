@@ -4,6 +4,7 @@ import numpy
 
 from ..backend import to_numpy, xp
 from ..tensor import Tensor, as_tensor, result
+from .linear_maps import linear_double
 
 __all__ = ["embedding", "embedding_bag", "renorm_rows_"]
 
@@ -88,7 +89,19 @@ def embedding(ids, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale
             grad[padding_idx] = 0
         return (grad,)
 
-    return result(out, (weight,), backward, "embedding")
+    # backward is linear in g: for create_graph, its adjoint (what maps a weight-shaped array a to an
+    # output-shaped one) is the lookup itself, with the padding row zeroed and the frequency scaling applied
+    def adjoint(a):
+        if scale_grad_by_freq or padding_idx is not None:
+            a = a.copy()
+            if scale_grad_by_freq:
+                counts = xp.bincount(ids.reshape(-1), minlength=V)
+                a /= xp.maximum(counts, 1).astype(a.dtype)[:, None]
+            if padding_idx is not None:
+                a[padding_idx] = 0
+        return xp.take(a, ids, axis=0)
+
+    return result(out, (weight,), backward, "embedding", linear_double(backward, adjoint, "embedding"))
 
 
 def _bags(ids, offsets, include_last_offset, op):

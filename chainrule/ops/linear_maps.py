@@ -7,6 +7,10 @@ Used only by ``create_graph=True`` (each op's ``double`` rule); the ordinary bac
 backward is ``L`` and whose own differentiable rule is the node ``L(h)``: every order of derivative is one
 of the two array maps the op already has (its forward and its backward). :func:`linear_double` builds it.
 
+*Fused ops whose array backward is hand-written* (the normalisations): :func:`composite_double` recomputes the
+op as a composition of differentiable ops and differentiates that with ``create_graph``, so the fast fused op
+serves the forward and first-order backward, and the composition only ``create_graph``.
+
 *Bilinear ops* (every convolution, ``y = F(x, W) + b``). The input gradient ``A(g, W) = J_xᵀ g`` and the
 weight gradient ``B(x, g) = J_Wᵀ g`` satisfy ``<A(g, W), h> = <g, F(h, W)> = <B(h, g), W>``, so
 
@@ -156,5 +160,22 @@ def bilinear_double(forward, x, weight, bias):
         # d(y)/d(bias) = 1 on every element of its channel
         gb = total(g, tuple(i for i in range(g.ndim) if i != 1)) if bias.requires_grad else None
         return gx, gw, gb
+
+    return double
+
+
+def composite_double(composite, parents):
+    """The differentiable backward rule of a fused op, from ``composite(*parents)``: the same function written
+    with differentiable chainrule ops. The rule recomputes it and returns ``grad(composite, parents, g,
+    create_graph=True)`` (None for a parent that needs no gradient)."""
+
+    def double(g):
+        from ..autograd import grad
+
+        wanted = [p for p in parents if p.requires_grad]
+        with enable_grad():
+            grads = iter(grad(composite(*parents), wanted, grad_outputs=g, create_graph=True, allow_unused=True,
+                              materialize_grads=True))
+        return tuple(next(grads) if p.requires_grad else None for p in parents)
 
     return double

@@ -14,6 +14,7 @@ import math
 
 from ..backend import xp
 from ..tensor import Tensor, as_tensor, result
+from .linear_maps import composite_double
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
 
@@ -128,7 +129,33 @@ def batch_norm(
             grads.append(sum_g.reshape(channels) if bias.requires_grad else None)
         return tuple(grads)
 
-    return result(out, parents, backward, "batch_norm")
+    def composite(x, *params):  # the same normalisation in differentiable ops (for create_graph)
+        w, b = _affine_params(weight, bias, params)
+        if training:
+            centred = x - x.mean(dim=axes, keepdim=True)
+            xn = centred / ((centred * centred).mean(dim=axes, keepdim=True) + eps).sqrt()
+        else:  # the running statistics are constants
+            xn = (x - Tensor(mean)) * Tensor(inv_std)
+        return _scaled(xn, w, b, param_shape)
+
+    return result(out, parents, backward, "batch_norm", composite_double(composite, parents))
+
+
+def _affine_params(weight, bias, params):
+    """(γ, β) among a composite's extra arguments, which hold the ones that are not None, in that order."""
+    params = list(params)
+    w = params.pop(0) if weight is not None else None
+    b = params.pop(0) if bias is not None else None
+    return w, b
+
+
+def _scaled(xn, w, b, shape=None):
+    """γ·x̂ + β on Tensors, γ and β reshaped to ``shape`` (they broadcast against x̂)."""
+    if w is not None:
+        xn = xn * (w.reshape(shape) if shape is not None else w)
+    if b is not None:
+        xn = xn + (b.reshape(shape) if shape is not None else b)
+    return xn
 
 
 def _normalized_input_grad(gh, xhat, inv_std):
@@ -193,7 +220,13 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
             grads.append(g2.sum(axis=0).reshape(normalized_shape) if bias.requires_grad else None)
         return tuple(grads)
 
-    return result(out, parents, backward, "layer_norm")
+    def composite(x, *params):  # the same normalisation in differentiable ops (for create_graph)
+        w, b = _affine_params(weight, bias, params)
+        dims = tuple(range(x.ndim - k, x.ndim))
+        centred = x - x.mean(dim=dims, keepdim=True)
+        return _scaled(centred / ((centred * centred).mean(dim=dims, keepdim=True) + eps).sqrt(), w, b)
+
+    return result(out, parents, backward, "layer_norm", composite_double(composite, parents))
 
 
 def _channel_shape(x):
@@ -251,7 +284,14 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
             grads.append(g.sum(axis=axes) if bias.requires_grad else None)
         return tuple(grads)
 
-    return result(out, parents, backward, "group_norm")
+    def composite(x, *params):  # the same normalisation in differentiable ops (for create_graph)
+        w, b = _affine_params(weight, bias, params)
+        rows = x.reshape(N * num_groups, -1)
+        centred = rows - rows.mean(dim=1, keepdim=True)
+        xn = (centred / ((centred * centred).mean(dim=1, keepdim=True) + eps).sqrt()).reshape(x.shape)
+        return _scaled(xn, w, b, shape)
+
+    return result(out, parents, backward, "group_norm", composite_double(composite, parents))
 
 
 def instance_norm(
@@ -368,4 +408,9 @@ def rms_norm(x, normalized_shape, weight=None, eps=None):
             grads.append((g2 * xhat).sum(axis=0).reshape(normalized_shape) if weight.requires_grad else None)
         return tuple(grads)
 
-    return result(out, parents, backward, "rms_norm")
+    def composite(x, *params):  # the same normalisation in differentiable ops (for create_graph)
+        rows = x.reshape(-1, d)
+        xn = (rows / ((rows * rows).mean(dim=1, keepdim=True) + eps).sqrt()).reshape(x.shape)
+        return _scaled(xn, params[0] if weight is not None else None, None, normalized_shape)
+
+    return result(out, parents, backward, "rms_norm", composite_double(composite, parents))
