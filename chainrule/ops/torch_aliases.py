@@ -1,0 +1,126 @@
+"""PyTorch's spellings of the arithmetic and comparison operators, and its value tests.
+
+``x.add(y, alpha=2)``, ``x.sub(y)``, ``x.mul(y)``, ``x.div(y, rounding_mode="floor")``, ``x.pow(2)``,
+``x.matmul(y)``, ``pred.eq(target).sum()``, ``torch.isnan(x).any()``, ``torch.allclose(a, b)`` and
+``torch.equal(a, b)``: code written for PyTorch calls these as often as the operators. Each name
+forwards to the op that the operator already uses (so the gradients are those ops' rules); the
+comparisons and value tests give boolean tensors with no gradient, as the operators do.
+"""
+
+from ..backend import xp
+from ..tensor import Tensor, as_tensor, constant
+from . import elementwise, linalg, math
+
+__all__ = [
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "isnan", "isinf", "isfinite", "isclose",
+    "allclose", "equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "multiply", "divide", "true_divide", "subtract", "negative", "add", "sub", "div",
+]
+
+eq = elementwise.equal
+ne = elementwise.not_equal
+lt = less = elementwise.less
+le = elementwise.less_equal
+gt = greater = elementwise.greater
+ge = elementwise.greater_equal
+multiply = elementwise.mul
+true_divide = elementwise.div
+negative = elementwise.neg
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other`` (``torch.add``)."""
+    return elementwise.add(input, other if alpha == 1 else elementwise.mul(other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other`` (``torch.sub``)."""
+    return elementwise.sub(input, other if alpha == 1 else elementwise.mul(other, alpha))
+
+
+subtract = sub
+
+
+def div(input, other, *, rounding_mode=None):
+    """``input / other``; ``rounding_mode`` ``"floor"`` or ``"trunc"`` rounds the quotient (``torch.div``)."""
+    if rounding_mode is None:
+        return elementwise.div(input, other)
+    if rounding_mode == "floor":
+        return math.floor_divide(input, other)
+    if rounding_mode == "trunc":
+        a, b = elementwise._pair(input, other, "div")
+        if a.data.dtype.kind == "f":
+            return math.trunc(elementwise.div(a, b))
+        # integers: the exact truncated quotient (floor division rounded toward zero)
+        q = xp.floor_divide(a.data, b.data)
+        q = q + ((q < 0) & (q * b.data != a.data))
+        return constant(q.astype(a.data.dtype, copy=False))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+divide = div
+
+
+def _test(ufunc, name):
+    def test(input):
+        return constant(ufunc(as_tensor(input).data))
+
+    test.__name__ = name
+    test.__doc__ = f"Element-wise ``{name}``: a boolean tensor with no gradient."
+    return test
+
+
+isnan = _test(xp.isnan, "isnan")
+isinf = _test(xp.isinf, "isinf")
+isfinite = _test(xp.isfinite, "isfinite")
+logical_not = _test(xp.logical_not, "logical_not")
+
+
+def _logical(ufunc, name):
+    def logical(input, other):
+        return constant(ufunc(as_tensor(input).data, as_tensor(other).data))
+
+    logical.__name__ = name
+    logical.__doc__ = f"Element-wise ``{name}`` (nonzero is true): a boolean tensor with no gradient."
+    return logical
+
+
+logical_and = _logical(xp.logical_and, "logical_and")
+logical_or = _logical(xp.logical_or, "logical_or")
+logical_xor = _logical(xp.logical_xor, "logical_xor")
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Element-wise ``|input - other| <= atol + rtol * |other|`` (``torch.isclose``; no gradient)."""
+    return constant(xp.isclose(as_tensor(input).data, as_tensor(other).data, rtol=rtol, atol=atol,
+                               equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``True`` if every element of ``input`` is close to ``other`` (``torch.allclose``): a Python bool."""
+    return bool(xp.all(isclose(input, other, rtol, atol, equal_nan).data))
+
+
+def equal(input, other):
+    """``True`` if ``input`` and ``other`` have the same shape and elements (``torch.equal``): a Python bool.
+
+    Not element-wise: that is ``eq`` (or ``==``).
+    """
+    a, b = as_tensor(input).data, as_tensor(other).data
+    return a.shape == b.shape and bool(xp.all(a == b))
+
+
+def install():
+    """Put the method spellings on ``Tensor`` (``x.add(y)``, ``x.eq(y)``, ``x.isnan()``, ...)."""
+    T = Tensor
+    for name in ("eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "isnan", "isinf", "isfinite",
+                 "isclose", "allclose", "equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+                 "multiply", "divide", "true_divide", "subtract", "negative", "add", "sub", "div"):
+        setattr(T, name, globals()[name])
+    T.greater_equal = T.ge
+    T.less_equal = T.le
+    T.not_equal = T.ne
+    T.mul = elementwise.mul
+    T.pow = elementwise.pow
+    T.neg = elementwise.neg
+    T.matmul = linalg.matmul
