@@ -530,6 +530,12 @@ class Tensor:
     def __float__(self):
         return float(self.item())
 
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as PyTorch; an empty spec gives ``str``."""
+        if spec and self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __int__(self):
         return int(self.item())
 

@@ -449,3 +449,13 @@ def test_pytorch_update_idiom_on_data_updates_the_array_in_place():
     np.testing.assert_array_equal(w.data, [0.0, 0.0, 0.0])
     assert isinstance(np.ones(3) + w, cr.Tensor)  # ndarray (op) Tensor stays a Tensor op
     assert float(cr.Tensor([2.5])) == 2.5 and int(cr.Tensor(np.array([3]))) == 3
+
+
+def test_format_spec_formats_a_0d_tensor_as_torch(torch):
+    for value in [1.23456, -0.5]:
+        for spec in [".2f", ".3e", "8.4f"]:
+            assert f"{cr.tensor(value):{spec}}" == f"{torch.tensor(value):{spec}}"
+    assert f"{cr.tensor(7):d}" == "7"
+    assert f"{cr.tensor([1.0])}" == str(cr.tensor([1.0]))
+    with pytest.raises(TypeError):
+        f"{cr.tensor([1.0, 2.0]):.2f}"  # as torch: only 0-d tensors take a format spec

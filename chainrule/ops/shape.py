@@ -265,7 +265,7 @@ def _cat(tensors, axis, op):
         if t.ndim != first.ndim or t.shape[:ax] + t.shape[ax + 1 :] != first.shape[:ax] + first.shape[ax + 1 :]:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{op}: tensors must have the same shape except along dim {axis}, got shapes {shapes}")
-    out = xp.concatenate([t.data for t in tensors], axis=ax)
+    out = xp.concatenate([t.data for t in tensors], axis=ax, dtype=_common_dtype(tensors))
     bounds = [0]
     for t in tensors:
         bounds.append(bounds[-1] + t.shape[ax])
@@ -281,6 +281,21 @@ def _cat(tensors, axis, op):
     return result(out, tuple(tensors), backward, op, backward)  # (the rule works on Tensors too)
 
 
+def _common_dtype(tensors):
+    """The dtype of joined tensors by PyTorch's promotion (int64 with float32 is float32); None if all agree."""
+    first = tensors[0].data.dtype
+    if all(t.data.dtype == first for t in tensors):
+        return None
+    from .elementwise import _CATEGORY  # (tensors of one ndim: only the categories matter, as in result_dtype)
+
+    dtype = first
+    for t in tensors[1:]:
+        other = t.data.dtype
+        rank, other_rank = _CATEGORY.get(dtype.kind, 3), _CATEGORY.get(other.kind, 3)
+        dtype = xp.promote_types(dtype, other) if rank == other_rank else (dtype if rank > other_rank else other)
+    return dtype
+
+
 def stack(tensors, dim=None, *, axis=None):
     """Join same-shaped tensors along a new ``dim`` (default 0)."""
     axis = resolve_dim("stack", dim, axis, default=0)
@@ -291,7 +306,7 @@ def stack(tensors, dim=None, *, axis=None):
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"stack: tensors must all have the same shape, got shapes {shapes}")
     ax = _axis(axis, first.ndim + 1, "stack")
-    out = xp.stack([t.data for t in tensors], axis=ax)
+    out = xp.stack([t.data for t in tensors], axis=ax, dtype=_common_dtype(tensors))
     before = (slice(None),) * ax
 
     # input i is slice i of the output along the new axis: it gets slice i of the gradient
