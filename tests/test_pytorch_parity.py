@@ -8,7 +8,9 @@ Where chainrule differs on purpose (``.data`` is a NumPy array, model files are 
 says so and checks that the difference is loud, not silent (docs/coming-from-pytorch.md lists them).
 """
 
+import copy
 import types
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -225,6 +227,65 @@ def lstm_script(lib, weights):
 
 def test_lstm_classifier_with_adamw_and_onecyclelr():
     run_both(lstm_script)
+
+
+# ---------------------------------------------------------------- 3b. the features of longer training scripts
+def training_features_script(lib, weights):
+    torch, nn, F, optim, data = lib.torch, lib.nn, lib.F, lib.optim, lib.data
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(OrderedDict([("fc", nn.Linear(64, 16)), ("act", nn.ReLU())]))
+            self.head = nn.Linear(16, 1)
+            self.scale = nn.Parameter(torch.ones(1, dtype=torch.float64))
+            self.register_buffer("offset", torch.zeros(1, dtype=torch.float64))
+
+        def forward(self, x):
+            h = F.dropout(self.features(x), p=0.5, training=False)
+            return self.head(h).squeeze(1) * self.scale + self.offset
+
+    model = Net().double()
+    weights = start_from(model, weights)
+    x = torch.tensor(X[:64]); y = (torch.tensor(Y[:64]) > 4).float().double()
+    optimizer = optim.Adam([{"params": model.features.parameters(), "lr": 1e-2},
+                            {"params": list(model.head.parameters()) + [model.scale]}], lr=1e-3)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="min", factor=0.5, patience=0)
+    criterion = nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0], dtype=torch.float64))
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=16)
+    out = {"losses": [], "lrs": []}
+    best, best_loss = None, float("inf")
+    accumulation = 2
+    for epoch in range(3):
+        if epoch == 2:
+            for p in model.features.parameters():
+                p.requires_grad = False
+        optimizer.zero_grad()
+        for i, (xb, yb) in enumerate(loader):
+            loss = criterion(model(xb), yb) / accumulation
+            loss.backward()
+            if (i + 1) % accumulation == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+            out["losses"].append(loss.item())
+        val = criterion(model(x), y).item()
+        scheduler.step(val if epoch != 1 else 10.0)
+        out["lrs"].append([g["lr"] for g in optimizer.param_groups])
+        if val < best_loss:
+            best_loss, best = val, copy.deepcopy(model.state_dict())
+    with torch.no_grad():
+        probs = torch.sigmoid(model(x))
+        preds = (probs > 0.5).long()
+    out.update(probs=probs, preds=preds, best={k: np.asarray(v) for k, v in best.items()},
+               trainable=sum(p.numel() for p in model.parameters() if p.requires_grad),
+               names=[n for n, _ in model.named_parameters()], buffers=[n for n, _ in model.named_buffers()],
+               params=model.state_dict(), opt_keys=list(optimizer.state_dict()))
+    return weights, out
+
+
+def test_param_groups_freezing_accumulation_plateau_and_best_weights():
+    expected, _ = run_both(training_features_script)
+    assert expected["lrs"][1] == [0.005, 0.0005]  # the plateau halved both groups' rates
 
 
 # ---------------------------------------------------------------- 4. tensor manipulation in notebooks
