@@ -124,3 +124,7 @@ def install():
     T.pow = elementwise.pow
     T.neg = elementwise.neg
     T.matmul = linalg.matmul
+    from .. import creation  # sampling methods: probs.multinomial(1), probs.bernoulli()
+
+    T.multinomial = creation.multinomial
+    T.bernoulli = creation.bernoulli
