@@ -288,6 +288,126 @@ def test_param_groups_freezing_accumulation_plateau_and_best_weights():
     assert expected["lrs"][1] == [0.005, 0.0005]  # the plateau halved both groups' rates
 
 
+# ---------------------------------------------------------------- 3c. a bidirectional GRU forecaster (regression)
+SERIES = np.sin(np.linspace(0, 12, 80))[:, None] + 0.1 * np.random.default_rng(2).standard_normal((80, 1))
+
+
+def forecaster_script(lib, weights):
+    torch, nn, F, optim, data = lib.torch, lib.nn, lib.F, lib.optim, lib.data
+
+    class Forecaster(nn.Module):
+        def __init__(self, hidden=6):
+            super().__init__()
+            self.gru = nn.GRU(input_size=1, hidden_size=hidden, num_layers=2, batch_first=True, bidirectional=True)
+            self.norm = nn.LayerNorm(2 * hidden)
+            self.out = nn.Linear(2 * hidden, 1)
+
+        def forward(self, x):
+            output, h_n = self.gru(x)
+            last = torch.cat((h_n[-2], h_n[-1]), dim=1)
+            return self.out(self.norm(last) + output[:, -1])
+
+    model = Forecaster().double()
+    weights = start_from(model, weights)
+    windows = np.stack([SERIES[i:i + 10] for i in range(60)])
+    targets = SERIES[10:70]
+    x, y = torch.tensor(windows), torch.tensor(targets).view(-1, 1)
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=20)
+    optimizer = optim.RMSprop(model.parameters(), lr=1e-2, alpha=0.9, momentum=0.5)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=4, eta_min=1e-4)
+    criterion = nn.MSELoss()
+    out = {"losses": [], "lrs": []}
+    for epoch in range(3):
+        for xb, yb in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(xb), yb)
+            loss.backward()
+            nn.utils.clip_grad_value_(model.parameters(), 0.5)
+            optimizer.step()
+            out["losses"].append(loss.item())
+        scheduler.step()
+        out["lrs"].append(scheduler.get_last_lr()[0])
+    model.eval()
+    with torch.no_grad():
+        pred = model(x)
+        mae = F.l1_loss(pred, y).item()
+    out.update(pred=pred, mae=mae, params=model.state_dict())
+    return weights, out
+
+
+def test_bidirectional_gru_forecaster_with_rmsprop_and_cosine_schedule():
+    run_both(forecaster_script)
+
+
+# ---------------------------------------------------------------- 3d. a convolutional VAE with a residual block
+EPS = np.random.default_rng(3).standard_normal((32, 4))
+
+
+def vae_script(lib, weights):
+    torch, nn, F, optim, data = lib.torch, lib.nn, lib.F, lib.optim, lib.data
+
+    class Block(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(channels)
+            self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
+            self.bn2 = nn.BatchNorm2d(channels)
+
+        def forward(self, x):
+            out = F.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return F.relu(out + x)
+
+    class VAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(1, 4, kernel_size=3, stride=2, padding=1)
+            self.block = Block(4)
+            self.pool = nn.AdaptiveAvgPool2d((1, 1))
+            self.mu = nn.Linear(4, 4)
+            self.logvar = nn.Linear(4, 4)
+            self.decode_fc = nn.Linear(4, 4 * 4 * 4)
+            self.deconv = nn.ConvTranspose2d(4, 1, kernel_size=4, stride=2, padding=1)
+
+        def forward(self, x, eps):
+            h = self.pool(self.block(F.leaky_relu(self.stem(x), 0.1))).flatten(1)
+            mu, logvar = self.mu(h), self.logvar(h)
+            z = mu + eps * torch.exp(0.5 * logvar)
+            d = self.decode_fc(z).view(-1, 4, 4, 4)
+            d = F.interpolate(d, scale_factor=1, mode="nearest")
+            return torch.sigmoid(self.deconv(d)), mu, logvar
+
+    model = VAE().double()
+    weights = start_from(model, weights)
+    x = torch.tensor(X[:32]).view(-1, 1, 8, 8)
+    eps = torch.tensor(EPS)
+    optimizer = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    scheduler = optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2, 3], gamma=0.1)
+    out = {"losses": []}
+    for step in range(4):
+        model.train()
+        optimizer.zero_grad()
+        recon, mu, logvar = model(x, eps)
+        bce = F.binary_cross_entropy(recon, x, reduction="sum")
+        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        loss = (bce + kld) / x.size(0)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        out["losses"].append(loss.item())
+    model.eval()
+    with torch.no_grad():
+        recon, mu, _ = model(x, torch.zeros_like(eps))
+    out.update(recon=recon, mu=mu, params=model.state_dict())
+    return weights, out
+
+
+def test_conv_vae_with_residual_block_and_multisteplr():
+    expected, _ = run_both(vae_script)
+    assert expected["losses"][-1] < expected["losses"][0]
+
+
 # ---------------------------------------------------------------- 4. tensor manipulation in notebooks
 A = np.random.default_rng(1).standard_normal((4, 64))
 IDX = np.array([[0, 3], [1, 2], [5, 5], [63, 0]])
