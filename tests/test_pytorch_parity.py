@@ -131,6 +131,7 @@ def mlp_script(lib, weights):
             correct += pred.eq(yb.view_as(pred)).sum().item()
     out.update(accuracies=accuracies, correct=correct, test_loss=test_loss / len(loader.dataset),
                n_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+               batch_type=type(next(iter(loader))).__name__, n_batches=len(loader),
                logits_requires_grad=logits.requires_grad, params=model.state_dict())
     return weights, out
 
