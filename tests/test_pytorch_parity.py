@@ -409,6 +409,57 @@ def test_conv_vae_with_residual_block_and_multisteplr():
     assert expected["losses"][-1] < expected["losses"][0]
 
 
+# ---------------------------------------------------------------- 3e. the default float32, as most notebooks run
+def float32_script(lib, weights):
+    torch, nn, F, optim = lib.torch, lib.nn, lib.F, lib.optim
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 3, 3, padding=1, bias=False)  # (a bias before BatchNorm gets only rounding noise)
+            self.bn = nn.BatchNorm2d(3)
+            self.rnn = nn.LSTM(8 * 3, 8, batch_first=True)
+            self.fc = nn.Linear(8, 10)
+
+        def forward(self, x):
+            h = F.max_pool2d(F.relu(self.bn(self.conv(x))), kernel_size=(1, 8))  # (N, 3, 8, 1)
+            seq = h.squeeze(-1).transpose(1, 2).repeat(1, 1, 8)  # 8 steps of 24 features
+            output, (h_n, _) = self.rnn(seq)
+            return self.fc(h_n[-1] + output.mean(dim=1))
+
+    model = Net()
+    weights = start_from(model, weights)
+    x = torch.tensor(X[:32], dtype=torch.float32).view(-1, 1, 8, 8)
+    y = torch.tensor(Y[:32])
+    optimizer = optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for step in range(3):
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss)
+    grads = {name: p.grad for name, p in model.named_parameters()}
+    out = model(x)  # (before state_dict(): PyTorch's values are live views, chainrule's a copy)
+    return weights, dict(losses=losses, grads=grads, params=model.state_dict(), out=out)
+
+
+def test_float32_training_stays_float32_and_agrees_to_float32_rounding():
+    weights, expected = float32_script(TORCH, None)
+    _, actual = float32_script(CHAINRULE, weights)
+    expected, actual = plain(expected), plain(actual)
+    for key in ["losses", "out"]:
+        for e, a in zip(np.atleast_1d(expected[key]), np.atleast_1d(actual[key])):
+            e, a = np.asarray(e), np.asarray(a)
+            assert a.dtype == e.dtype == np.float32, f"{key}: {a.dtype}, PyTorch gives {e.dtype}"
+            np.testing.assert_allclose(a, e, rtol=2e-4, atol=2e-5, err_msg=key)
+    for group in ["grads", "params"]:
+        for name, e in expected[group].items():
+            a = np.asarray(actual[group][name])
+            assert a.dtype == e.dtype, f"{group}[{name!r}]: {a.dtype}, PyTorch gives {e.dtype}"
+            np.testing.assert_allclose(a, e, rtol=2e-3, atol=2e-4, err_msg=f"{group}[{name!r}]")
+
+
 # ---------------------------------------------------------------- 4. tensor manipulation in notebooks
 A = np.random.default_rng(1).standard_normal((4, 64))
 IDX = np.array([[0, 3], [1, 2], [5, 5], [63, 0]])
