@@ -257,6 +257,14 @@ def concatenate(tensors, dim=None, *, axis=None):
 
 def _cat(tensors, axis, op):
     tensors = _tensor_list(tensors, op)
+    dtype = _common_dtype(tensors)
+    if len(tensors) > 1 and any(t.shape != (0,) for t in tensors):
+        # PyTorch's legacy rule: empty 1-D tensors are skipped (out = torch.tensor([]); out = torch.cat([out, batch])),
+        # though they still count for the dtype
+        kept = [t for t in tensors if t.shape != (0,)]
+        if len(kept) < len(tensors):
+            joined = _cat(kept, axis, op)
+            return joined if dtype is None or joined.data.dtype == dtype else joined.astype(dtype)
     first = tensors[0]
     if first.ndim == 0:
         raise ValueError(f"{op}: 0-d tensors have no dim to join along; use stack")
@@ -265,7 +273,7 @@ def _cat(tensors, axis, op):
         if t.ndim != first.ndim or t.shape[:ax] + t.shape[ax + 1 :] != first.shape[:ax] + first.shape[ax + 1 :]:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{op}: tensors must have the same shape except along dim {axis}, got shapes {shapes}")
-    out = xp.concatenate([t.data for t in tensors], axis=ax, dtype=_common_dtype(tensors))
+    out = xp.concatenate([t.data for t in tensors], axis=ax, dtype=dtype)
     bounds = [0]
     for t in tensors:
         bounds.append(bounds[-1] + t.shape[ax])

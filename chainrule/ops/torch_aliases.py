@@ -1,7 +1,7 @@
 """PyTorch's spellings of the arithmetic and comparison operators, and its value tests.
 
 ``x.add(y, alpha=2)``, ``x.sub(y)``, ``x.mul(y)``, ``x.div(y, rounding_mode="floor")``, ``x.pow(2)``,
-``x.matmul(y)``, ``pred.eq(target).sum()``, ``torch.isnan(x).any()``, ``torch.allclose(a, b)`` and
+``x.matmul(y)``, ``pred.eq(target).sum()``, ``(x > 0) & ~mask``, ``torch.isnan(x).any()``, ``torch.allclose(a, b)`` and
 ``torch.equal(a, b)``: code written for PyTorch calls these as often as the operators. Each name
 forwards to the op that the operator already uses (so the gradients are those ops' rules); the
 comparisons and value tests give boolean tensors with no gradient, as the operators do.
@@ -15,6 +15,7 @@ __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "isnan", "isinf", "isfinite", "isclose",
     "allclose", "equal", "logical_and", "logical_or", "logical_xor", "logical_not",
     "multiply", "divide", "true_divide", "subtract", "negative", "add", "sub", "div",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
 ]
 
 eq = elementwise.equal
@@ -90,6 +91,32 @@ logical_or = _logical(xp.logical_or, "logical_or")
 logical_xor = _logical(xp.logical_xor, "logical_xor")
 
 
+def _bitwise(ufunc, name, symbol):
+    def bitwise(input, other):
+        a, b = elementwise._pair(input, other, name)  # PyTorch's promotion (bool & int -> int64)
+        if a.data.dtype.kind not in "biu":
+            raise TypeError(f"{name} ({symbol}): needs boolean or integer tensors, got {a.dtype}; for a mask of "
+                            "comparisons write (x > 0) & (x < 1)")
+        return constant(ufunc(a.data, b.data))
+
+    bitwise.__name__ = name
+    bitwise.__doc__ = f"Element-wise ``{symbol}`` of boolean or integer tensors (``mask1 {symbol} mask2``): no gradient."
+    return bitwise
+
+
+bitwise_and = _bitwise(xp.bitwise_and, "bitwise_and", "&")
+bitwise_or = _bitwise(xp.bitwise_or, "bitwise_or", "|")
+bitwise_xor = _bitwise(xp.bitwise_xor, "bitwise_xor", "^")
+
+
+def bitwise_not(input):
+    """``~x``: logical not of a boolean tensor, bitwise not of an integer one (no gradient)."""
+    a = as_tensor(input)
+    if a.data.dtype.kind not in "biu":
+        raise TypeError(f"bitwise_not (~): needs a boolean or integer tensor, got {a.dtype}")
+    return constant(xp.invert(a.data))
+
+
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Element-wise ``|input - other| <= atol + rtol * |other|`` (``torch.isclose``; no gradient)."""
     return constant(xp.isclose(as_tensor(input).data, as_tensor(other).data, rtol=rtol, atol=atol,
@@ -117,6 +144,15 @@ def install():
                  "isclose", "allclose", "equal", "logical_and", "logical_or", "logical_xor", "logical_not",
                  "multiply", "divide", "true_divide", "subtract", "negative", "add", "sub", "div"):
         setattr(T, name, globals()[name])
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"):
+        setattr(T, name, globals()[name])
+    T.__and__, T.__or__, T.__xor__, T.__invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+    T.__rand__ = lambda self, other: bitwise_and(other, self)
+    T.__ror__ = lambda self, other: bitwise_or(other, self)
+    T.__rxor__ = lambda self, other: bitwise_xor(other, self)
+    T.__iand__ = lambda self, other: self._inplace("&=", xp.bitwise_and, other)
+    T.__ior__ = lambda self, other: self._inplace("|=", xp.bitwise_or, other)
+    T.__ixor__ = lambda self, other: self._inplace("^=", xp.bitwise_xor, other)
     T.greater_equal = T.ge
     T.less_equal = T.le
     T.not_equal = T.ne

@@ -81,3 +81,33 @@ def test_equal_and_allclose_are_python_bools_as_torch(torch, arrays):
     nan = np.array([1.0, np.nan])
     assert cr.allclose(cr.tensor(nan), cr.tensor(nan), equal_nan=True) is True
     assert cr.allclose(cr.tensor(nan), cr.tensor(nan)) is False
+
+
+@pytest.mark.parametrize("expression", [
+    "(x > 0) & (x < 1)", "(x > 0) | (x < -1)", "(x > 0) ^ (x > 1)", "~(x > 0)", "True & (x > 0)", "(x > 0) | False",
+    "i & j", "i | j", "i ^ j", "~i", "(x > 0) & i", "lib.bitwise_and(i, j)", "i.bitwise_or(j)",
+    "lib.bitwise_not(x > 0)", "x.masked_fill(~(x > 0) & (x > -1), 0.0)",
+])
+def test_logical_operators_on_masks_match_torch(torch, expression):
+    gen = np.random.default_rng(4)
+    a, ints = gen.standard_normal((3, 4)), gen.integers(-8, 8, size=(2, 3, 4))
+    results = []
+    for lib in (cr, torch):
+        x, i, j = lib.tensor(a), lib.tensor(ints[0]), lib.tensor(ints[1])
+        out = eval(expression)
+        results.append((out.numpy(), str(out.dtype).replace("torch.", "")))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert results[0][1] == results[1][1]
+
+
+def test_in_place_logical_operators_and_float_operands():
+    mask = cr.tensor([True, True, False])
+    alias = mask
+    mask &= cr.tensor([True, False, True])
+    mask |= cr.tensor([False, False, True])
+    mask ^= cr.tensor([True, False, False])
+    assert alias is mask and mask.tolist() == [False, False, True]
+    with pytest.raises(TypeError, match=r"bitwise_and \(&\): needs boolean or integer tensors, got float32"):
+        cr.ones(2) & cr.ones(2)
+    with pytest.raises(TypeError, match="bitwise_not"):
+        ~cr.ones(2)
