@@ -528,8 +528,19 @@ SNIPPETS = {
     "cumsum_unique": lambda torch, F, x: (x.cumsum(dim=1), torch.unique(torch.tensor([3, 1, 3, 2]))),
     "nonzero_masked_select": lambda torch, F, x: ((x[0] > 1).nonzero(), torch.masked_select(x, x < 0)),
     "tril_triu": lambda torch, F, x: (torch.tril(torch.ones(3, 3)), torch.triu(torch.ones(3, 3), diagonal=1).bool()),
+    "masks": lambda torch, F, x: (((x > 0) & (x < 1)).sum().item(), x[(x < -1) | (x > 1)], ~(x > 0),
+                                  x.masked_fill(~((x > 0) ^ (x > 1)), 0.0)),
+    "accumulate": lambda torch, F, x: _accumulate(torch, x),
     "iterate": lambda torch, F, x: ([row.shape for row in x], len(x), x.shape == (4, 64), x.dtype == torch.float64),
 }
+
+
+def _accumulate(torch, x):
+    preds, correct = torch.tensor([]), 0
+    for batch in x.split(3):
+        preds = torch.cat([preds, batch.argmax(dim=1).float()])
+        correct += (batch.argmax(dim=1) == 0).sum()
+    return preds, correct.item()
 
 
 def _setitem(z):
