@@ -163,4 +163,10 @@ def install():
     from .. import creation  # sampling methods: probs.multinomial(1), probs.bernoulli()
 
     T.multinomial = creation.multinomial
+    from . import counting
+
+    T.bincount = counting.bincount
+    T.isin = counting.isin
+    T.argwhere = counting.argwhere
+    T.diff = counting.diff
     T.bernoulli = creation.bernoulli
