@@ -153,6 +153,9 @@ def install():
     T.__iand__ = lambda self, other: self._inplace("&=", xp.bitwise_and, other)
     T.__ior__ = lambda self, other: self._inplace("|=", xp.bitwise_or, other)
     T.__ixor__ = lambda self, other: self._inplace("^=", xp.bitwise_xor, other)
+    # x == None is False (and x != None True), as PyTorch: `if x == None` and `x in [None, ...]` work
+    T.__eq__ = lambda self, other: False if other is None else elementwise.equal(self, other)
+    T.__ne__ = lambda self, other: True if other is None else elementwise.not_equal(self, other)
     T.greater_equal = T.ge
     T.less_equal = T.le
     T.not_equal = T.ne

@@ -111,3 +111,11 @@ def test_in_place_logical_operators_and_float_operands():
         cr.ones(2) & cr.ones(2)
     with pytest.raises(TypeError, match="bitwise_not"):
         ~cr.ones(2)
+
+
+def test_comparing_with_none_is_a_python_bool_as_torch(torch):
+    for lib in (cr, torch):
+        x = lib.tensor([1.0, 2.0])
+        assert (x == None) is False and (x != None) is True  # noqa: E711 - the comparison is the point
+        assert x not in [None]
+    assert (cr.tensor([1, 2]) == cr.tensor([1, 3])).tolist() == [True, False]
