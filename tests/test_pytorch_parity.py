@@ -706,6 +706,42 @@ def test_load_state_dict_round_trip():
     run_both(save_load_script)
 
 
+def resume_script(lib, weights):
+    torch, nn, F, optim = lib.torch, lib.nn, lib.F, lib.optim
+
+    def build():
+        model = nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 10)).double()
+        optimizer = optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
+        return model, optimizer, optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
+
+    model, optimizer, scheduler = build()
+    weights = start_from(model, weights)
+    x, y = torch.tensor(X[:32]), torch.tensor(Y[:32])
+    losses = []
+    for step in range(4):
+        if step == 2:  # checkpoint, then resume into fresh objects
+            checkpoint = copy.deepcopy({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                        "scheduler": scheduler.state_dict(), "epoch": step})
+            model, optimizer, scheduler = build()
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            scheduler.load_state_dict(checkpoint["scheduler"])
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    state = optimizer.state_dict()
+    return weights, dict(losses=losses, lr=scheduler.get_last_lr(), params=model.state_dict(),
+                         optimizer_keys=list(state), state_keys=sorted(state["state"][0]),
+                         step=float(state["state"][0]["step"]))
+
+
+def test_checkpoint_and_resume_with_optimizer_and_scheduler_state():
+    run_both(resume_script)
+
+
 def test_saving_a_model_is_safetensors_and_json_not_pickle(tmp_path):
     model = cr.nn.Sequential(cr.nn.Linear(64, 16), cr.nn.ReLU(), cr.nn.Linear(16, 10)).double()
     path = tmp_path / "model.safetensors"
