@@ -63,6 +63,8 @@ from . import autograd
 from .autograd import grad, inference_mode, set_grad_enabled
 from .dtypes import *  # noqa: F401,F403  (float32, int64, bool, ... as in PyTorch)
 from .tensor import Size
+from .ops.torch_aliases import *  # noqa: F401,F403  (eq, isnan, allclose, equal as torch.equal, add(alpha=), ...)
+from .ops.counting import *  # noqa: F401,F403  (bincount, isin, argwhere, meshgrid, diff)
 
 __version__ = "0.1.0"
 

@@ -8,8 +8,6 @@ hides a function that chainrule has or gains later: remove the entry when the na
 """
 
 _NOT_YET = "it is not available yet"
-_IN_PLACE = ("chainrule has no in-place arithmetic; write x = x.{op}(...) out of place, or assign with "
-             "x[index] = value (inside chainrule.no_grad() for a tensor that requires grad)")
 _CPU = "chainrule runs on NumPy arrays on the CPU, so there is no device to move to; drop the call"
 
 # torch.X (module level) -> what to use in chainrule
@@ -29,6 +27,12 @@ MODULE = {
     "nansum": _NOT_YET,
     "tensordot": "use reshape and chainrule.matmul",
     "cdist": "use chainrule.linalg.vector_norm(a[:, None] - b[None], dim=-1)",
+    "set_default_dtype": ("the default floating dtype is float32 and fixed; pass dtype=chainrule.float64 to the "
+                          "constructors and call model.double()"),
+    "FloatTensor": "use chainrule.tensor(data, dtype=chainrule.float32)",
+    "DoubleTensor": "use chainrule.tensor(data, dtype=chainrule.float64)",
+    "LongTensor": "use chainrule.tensor(data, dtype=chainrule.int64)",
+    "BoolTensor": "use chainrule.tensor(data, dtype=chainrule.bool)",
 }
 
 # torch.Tensor.X -> what to use on a chainrule Tensor

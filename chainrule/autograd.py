@@ -13,10 +13,12 @@ import functools
 from .backend import xp
 from .function import _grad_mode, _special, _state, enable_grad, is_grad_enabled, no_grad, sweep
 from .tensor import Tensor, _seed_gradient, constant
+from .autograd_function import Function, FunctionCtx  # (user-defined ops: torch.autograd.Function's API)
 
 __all__ = [
     "grad", "backward", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
     "set_grad_enabled", "inference_mode", "no_grad", "enable_grad", "is_grad_enabled",
+    "Function", "FunctionCtx",
 ]
 
 

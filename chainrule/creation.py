@@ -16,7 +16,7 @@ __all__ = [
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
     "randn", "rand", "randint", "randperm", "normal", "manual_seed", "seed", "initial_seed", "Generator",
     "default_generator", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like", "rand_like",
-    "as_generator",
+    "as_generator", "multinomial", "bernoulli",
 ]
 
 
@@ -116,6 +116,15 @@ def _shape(shape):
     return shape
 
 
+def _size(shape, size, where):
+    """The shape given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=`` (``zeros(size=(2, 3))``)."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"{where}: give the shape positionally or as size=, not both")
+    return (size,) if isinstance(size, (int, numpy.integer)) else (tuple(size),)
+
+
 def _new(array, requires_grad, device):
     if device is not None:
         _check_device(device)
@@ -150,18 +159,21 @@ def from_numpy(array):
     return Tensor(xp.asarray(array))
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    size = _size(shape, size, "zeros")
     return _new(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of ones."""
+    size = _size(shape, size, "ones")
     return _new(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """An uninitialised tensor (its values are whatever the memory held)."""
+    size = _size(shape, size, "empty")
     return _new(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad, device)
 
 
@@ -215,14 +227,16 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     return _new(values.astype(_dtype(dtype)), requires_grad, device)
 
 
-def randn(*size, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples from ``generator``/``seed`` (int or Generator), else the global generator."""
+    size = _size(shape, size, "randn")
     values = _source(seed, generator, "randn").standard_normal(_shape(size), dtype=numpy.float64)
     return _new(xp.asarray(values, dtype=_dtype(dtype)), requires_grad, device)
 
 
-def rand(*size, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, seed=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples in [0, 1) from ``generator``/``seed``, else the global generator."""
+    size = _size(shape, size, "rand")
     values = _source(seed, generator, "rand").random(_shape(size))
     return _new(xp.asarray(values, dtype=_dtype(dtype)), requires_grad, device)
 
@@ -293,3 +307,42 @@ def randn_like(other, seed=None, dtype=None, requires_grad=False, generator=None
 def rand_like(other, seed=None, dtype=None, requires_grad=False, generator=None):
     shape, dtype = _like(other, dtype)
     return rand(shape, seed=seed, generator=generator, dtype=dtype, requires_grad=requires_grad)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, seed=None):
+    """Indices drawn with probabilities proportional to the rows of ``input`` (int64, as ``torch.multinomial``).
+
+    ``input`` is 1-D (one distribution) or 2-D (one per row) of non-negative weights, not necessarily
+    normalised; the result has ``num_samples`` indices per row, drawn without replacement unless
+    ``replacement=True``. The draws come from ``generator``/``seed``, else the global generator.
+    """
+    weights = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    if weights.ndim not in (1, 2):
+        raise ValueError(f"multinomial: input must be 1-D or 2-D weights, got shape {tuple(weights.shape)}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, numpy.integer)) or num_samples < 1:
+        raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    rows = numpy.atleast_2d(backend.to_numpy(weights)).astype(numpy.float64)
+    if not numpy.all(numpy.isfinite(rows)) or numpy.any(rows < 0):
+        raise ValueError("multinomial: weights must be finite and non-negative")
+    rng = _source(seed, generator, "multinomial")
+    out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
+    for i, row in enumerate(rows):
+        total, available = row.sum(), numpy.count_nonzero(row)
+        if total <= 0:
+            raise ValueError(f"multinomial: row {i} of the weights sums to 0; it must hold a positive weight")
+        if not replacement and num_samples > available:
+            raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from row {i}, "
+                             f"which has {available} non-zero weight(s)")
+        out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+    return Tensor(xp.asarray(out[0] if weights.ndim == 1 else out))
+
+
+def bernoulli(input, p=None, *, generator=None, seed=None):
+    """0/1 draws, 1 with probability ``input`` (or ``p``, a number), in ``input``'s dtype (``torch.bernoulli``)."""
+    probabilities = input.data if isinstance(input, Tensor) else xp.asarray(input, dtype=backend.DEFAULT_DTYPE)
+    chance = probabilities if p is None else xp.full(probabilities.shape, p, dtype=numpy.float64)
+    chance = backend.to_numpy(chance)
+    if numpy.any((chance < 0) | (chance > 1)) or not numpy.all(numpy.isfinite(chance)):
+        raise ValueError("bernoulli: probabilities must lie in [0, 1]")
+    draws = _source(seed, generator, "bernoulli").random(chance.shape) < chance
+    return Tensor(xp.asarray(draws, dtype=probabilities.dtype))

@@ -90,6 +90,11 @@ def save(model, path, optimizer=None, scheduler=None, extra=None):
     """
     from . import nn
 
+    if not isinstance(model, nn.Module):
+        hint = (" (torch.save(model.state_dict(), path) translates to chainrule.save(model, path); a dict of "
+                "arrays alone can be written with safetensors.numpy.save_file(model.state_dict(), path))"
+                if hasattr(model, "keys") else "")
+        raise TypeError(f"save: expected a chainrule.nn.Module, got {type(model).__name__}{hint}")
     path = os.fspath(path)
     state = model.state_dict()
     tensors = {}

@@ -436,6 +436,14 @@ class Tensor:
             )
 
     # ---------------------------------------------------------------- in place (no graph)
+    def _writable_data(self):
+        """``self.data``, made a writable array first if it is a NumPy scalar (what NumPy returns for ops on
+        0-d arrays), so ``total += (pred == y).sum()`` and ``loss.clamp_(...)`` work on 0-d tensors."""
+        data = self.data
+        if not isinstance(data, xp.ndarray):
+            data = self.data = xp.asarray(data)
+        return data
+
     def _inplace(self, op, ufunc, other):
         self._check_inplace(op)
         if isinstance(other, Tensor):
@@ -446,7 +454,8 @@ class Tensor:
                 )
             other = other.data
         try:
-            ufunc(self.data, other, out=self.data, casting="same_kind")
+            data = self._writable_data()
+            ufunc(data, other, out=data, casting="same_kind")
         except TypeError as error:  # numpy's UFuncTypeError: e.g. an int tensor += a float
             raise RuntimeError(f"{op}: result type can't be cast to the tensor's dtype {self.dtype}: {error}") from None
         return self
@@ -471,13 +480,13 @@ class Tensor:
     def zero_(self):
         """Fill with zeros in place."""
         self._check_inplace("zero_")
-        self.data[...] = 0
+        self._writable_data()[...] = 0
         return self
 
     def fill_(self, value):
         """Fill with ``value`` in place."""
         self._check_inplace("fill_")
-        self.data[...] = value.item() if isinstance(value, Tensor) else value
+        self._writable_data()[...] = value.item() if isinstance(value, Tensor) else value
         return self
 
     def copy_(self, src):
@@ -485,7 +494,7 @@ class Tensor:
         self._check_inplace("copy_")
         src = src.data if isinstance(src, Tensor) else xp.asarray(src)
         try:
-            xp.copyto(self.data, xp.broadcast_to(src, self.data.shape), casting="unsafe")
+            xp.copyto(self._writable_data(), xp.broadcast_to(src, self.data.shape), casting="unsafe")
         except ValueError:
             raise ValueError(f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to {self.shape}") from None
         return self
@@ -529,6 +538,12 @@ class Tensor:
 
     def __float__(self):
         return float(self.item())
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as PyTorch; an empty spec gives ``str``."""
+        if spec and self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __int__(self):
         return int(self.item())

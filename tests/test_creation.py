@@ -134,3 +134,45 @@ def test_init_functions_take_a_generator(name):
     fill(c)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "randn", "rand"])
+def test_size_keyword_as_torch(name):
+    fn = getattr(cr, name)
+    assert fn(size=(2, 3)).shape == fn(2, 3).shape == fn((2, 3)).shape == fn([2, 3]).shape == (2, 3)
+    assert fn(size=4).shape == (4,)
+    with pytest.raises(TypeError, match="not both"):
+        fn(2, size=(2,))
+
+
+def test_multinomial_draws_in_proportion_to_the_weights():
+    weights = cr.tensor([[1.0, 0.0, 3.0], [0.0, 2.0, 2.0]])
+    draws = cr.multinomial(weights, 4000, replacement=True, generator=cr.Generator().manual_seed(0))
+    assert draws.dtype == np.int64 and draws.shape == (2, 4000)
+    freq = np.stack([np.bincount(row, minlength=3) / 4000 for row in draws.numpy()])
+    np.testing.assert_allclose(freq, [[0.25, 0.0, 0.75], [0.0, 0.5, 0.5]], atol=0.03)
+    no_repeat = cr.multinomial(cr.tensor([1.0, 1.0, 1.0, 0.0]), 3, seed=1)
+    assert sorted(no_repeat.tolist()) == [0, 1, 2]  # without replacement: each index once, never the zero weight
+    cr.manual_seed(5)
+    first = cr.tensor([0.2, 0.8]).multinomial(10, replacement=True)
+    cr.manual_seed(5)
+    np.testing.assert_array_equal(first.numpy(), cr.multinomial(cr.tensor([0.2, 0.8]), 10, replacement=True).numpy())
+
+
+@pytest.mark.parametrize("weights, num_samples, message", [
+    ([1.0, 0.0], 2, "without replacement"), ([0.0, 0.0], 1, "sums to 0"), ([1.0, -1.0], 1, "non-negative"),
+    ([[[1.0]]], 1, "1-D or 2-D"), ([1.0], 0, "positive int"),
+])
+def test_multinomial_bad_input(weights, num_samples, message):
+    with pytest.raises(ValueError, match=message):
+        cr.multinomial(cr.tensor(weights), num_samples)
+
+
+def test_bernoulli_draws_ones_with_the_given_probabilities():
+    p = cr.tensor(np.array([0.0, 0.3, 1.0] * 2000, dtype=np.float64))
+    draws = cr.bernoulli(p, generator=cr.Generator().manual_seed(0))
+    assert draws.dtype == np.float64 and set(np.unique(draws.numpy())) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.numpy().reshape(-1, 3).mean(0), [0.0, 0.3, 1.0], atol=0.03)
+    assert cr.zeros(4).bernoulli(p=1.0).tolist() == [1.0] * 4
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        cr.bernoulli(cr.tensor([1.5]))

@@ -679,3 +679,12 @@ def test_save_refuses_extra_nested_deeper_than_load_reads(tmp_path, trained):
     deep = deep[0][0]  # 63 levels of lists: what load reads
     io.save(trained[0], tmp_path / "m.safetensors", extra=deep)
     assert io.read_metadata(tmp_path / "m.safetensors")["extra"] == deep
+
+
+def test_save_of_a_state_dict_is_a_type_error_naming_the_translation(tmp_path):
+    model = make_model()
+    with pytest.raises(TypeError, match=r"got OrderedDict.*chainrule\.save\(model, path\)"):
+        io.save(model.state_dict(), tmp_path / "weights.safetensors")  # torch.save(model.state_dict(), path)
+    with pytest.raises(TypeError, match="expected a chainrule.nn.Module, got list"):
+        io.save([1, 2], tmp_path / "x.safetensors")
+    assert not os.listdir(tmp_path)

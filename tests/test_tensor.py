@@ -449,3 +449,36 @@ def test_pytorch_update_idiom_on_data_updates_the_array_in_place():
     np.testing.assert_array_equal(w.data, [0.0, 0.0, 0.0])
     assert isinstance(np.ones(3) + w, cr.Tensor)  # ndarray (op) Tensor stays a Tensor op
     assert float(cr.Tensor([2.5])) == 2.5 and int(cr.Tensor(np.array([3]))) == 3
+
+
+def test_format_spec_formats_a_0d_tensor_as_torch(torch):
+    for value in [1.23456, -0.5]:
+        for spec in [".2f", ".3e", "8.4f"]:
+            assert f"{cr.tensor(value):{spec}}" == f"{torch.tensor(value):{spec}}"
+    assert f"{cr.tensor(7):d}" == "7"
+    assert f"{cr.tensor([1.0])}" == str(cr.tensor([1.0]))
+    with pytest.raises(TypeError):
+        f"{cr.tensor([1.0, 2.0]):.2f}"  # as torch: only 0-d tensors take a format spec
+
+
+def test_in_place_ops_on_0d_results_as_torch(torch):
+    # NumPy returns scalars for ops on 0-d arrays; the in-place methods still work (the tutorial's
+    # running_corrects += torch.sum(preds == labels.data))
+    results = []
+    for lib in (cr, torch):
+        running = 0
+        for labels in ([1, 2, 3], [1, 0, 3]):
+            running += lib.sum(lib.tensor([1, 2, 3]) == lib.tensor(labels))
+        x = lib.tensor(2.0) * 3
+        x.clamp_(0, 5)
+        x += 1.5
+        x *= 2
+        y = -lib.tensor(4.0)
+        y.zero_()
+        y.add_(lib.tensor(2.5))
+        z = lib.tensor([1.0, 2.0])[0] * 1
+        z[()] = 9.0
+        w = lib.tensor(3.0).sqrt()
+        w.copy_(lib.tensor(0.25))
+        results.append([running.item(), (running.double() / 6).item(), x.item(), y.item(), z.item(), w.item()])
+    assert results[0] == results[1]

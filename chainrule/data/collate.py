@@ -1,7 +1,7 @@
 """``default_collate`` and ``default_convert``: how a list of samples becomes one batch (PyTorch's rules).
 
-A batch keeps the structure of one sample: samples that are tuples give a tuple of batched fields,
-dicts a dict, and each leaf is stacked along a new first axis into a Tensor: arrays and Tensors keep
+A batch keeps the structure of one sample: samples that are tuples or lists give a list of batched
+fields (a list even for tuples, as PyTorch's collate does; namedtuples stay namedtuples), dicts a dict, and each leaf is stacked along a new first axis into a Tensor: arrays and Tensors keep
 their dtype; Python floats become float64 and Python ints int64 (as ``torch.utils.data.default_collate``
 does); bools become bool; strings and other objects stay a list.
 """
@@ -44,8 +44,7 @@ def default_collate(batch):
         if len(lengths) != 1:
             raise RuntimeError(f"default_collate: the samples of a batch have different numbers of fields "
                                f"{sorted(lengths)}; each sample must have the same structure")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
-        return tuple(fields) if isinstance(first, tuple) else fields
+        return [default_collate(list(field)) for field in zip(*batch)]  # tuples too: PyTorch gives a list
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__}; samples must be "
                     "Tensors, NumPy arrays, numbers, strings, or tuples/lists/dicts of those "
                     "(or pass collate_fn=)")
@@ -63,7 +62,8 @@ def _stack(arrays, batch):
 
 def default_convert(data):
     """What the loader does to each sample when automatic batching is off (``batch_size=None``):
-    NumPy arrays become Tensors, containers are converted element-wise, anything else passes through."""
+    NumPy arrays become Tensors, containers are converted element-wise (a tuple becomes a list, as in
+    PyTorch), anything else passes through."""
     from ..tensor import Tensor
 
     if isinstance(data, numpy.ndarray) and data.dtype.kind not in "OUS":
@@ -73,6 +73,5 @@ def default_convert(data):
     if isinstance(data, tuple) and hasattr(data, "_fields"):
         return type(data)(*(default_convert(value) for value in data))
     if isinstance(data, (tuple, list)):
-        converted = [default_convert(value) for value in data]
-        return tuple(converted) if isinstance(data, tuple) else converted
+        return [default_convert(value) for value in data]
     return data

@@ -351,7 +351,7 @@ class _MapFetcher:
             from ..tensor import Tensor
 
             index = numpy.asarray(indices, dtype=numpy.int64)
-            return tuple(Tensor(t.data[index]) for t in self.dataset.tensors)
+            return [Tensor(t.data[index]) for t in self.dataset.tensors]  # a list, as default_collate gives
         return self.collate([self.dataset[int(i)] for i in indices])
 
 

@@ -317,15 +317,20 @@ class Dropout2d(Module):
     Parameters
     ----------
     p : float in [0, 1)
+    inplace : bool
+        PyTorch's argument, accepted; the input is never overwritten.
     seed : int or numpy.random.Generator, optional
         Seed of the layer's generator (an int makes the masks reproducible).
     """
 
-    def __init__(self, p=0.5, seed=None):
+    def __init__(self, p=0.5, inplace=False, seed=None):
         super().__init__()
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout2d: p must be a probability in [0, 1), got {p!r}")
+        if not isinstance(inplace, bool):
+            raise TypeError(f"Dropout2d: inplace must be a bool, got {inplace!r} (pass the seed as seed=)")
         self.p = float(p)
+        self.inplace = inplace  # PyTorch's argument: accepted, but the input is never overwritten
         self.seed = seed
         self.rng = as_generator(seed)
 
@@ -345,7 +350,8 @@ class Dropout2d(Module):
             raise ValueError(f"{self!r}: {error}") from None
 
     def get_config(self):
-        return {"p": self.p, "seed": config_seed(self.seed)}
+        inplace = {"inplace": True} if self.inplace else {}  # only where set: older configs stay as they were
+        return {"p": self.p, **inplace, "seed": config_seed(self.seed)}
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -19,16 +19,21 @@ class Dropout(Module):
     ----------
     p : float in [0, 1)
         Drop probability.
+    inplace : bool
+        PyTorch's argument, accepted so its code runs; the input is never overwritten (the graph needs it).
     seed : int or numpy.random.Generator, optional
         Seed of the layer's generator: with an int the sequence of masks is reproducible
         (and restarts on ``reset_parameters()``).
     """
 
-    def __init__(self, p=0.5, seed=None):
+    def __init__(self, p=0.5, inplace=False, seed=None):
         super().__init__()
         if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1), got {p!r}")
+        if not isinstance(inplace, bool):
+            raise TypeError(f"Dropout: inplace must be a bool, got {inplace!r} (pass the seed as seed=)")
         self.p = float(p)
+        self.inplace = inplace  # PyTorch's argument: accepted, but the input is never overwritten
         self.seed = seed
         self.rng = as_generator(seed)
 
@@ -46,7 +51,8 @@ class Dropout(Module):
         return dropout(x, self.p, training=True, seed=self.rng)
 
     def get_config(self):
-        return {"p": self.p, "seed": config_seed(self.seed)}
+        inplace = {"inplace": True} if self.inplace else {}  # only where set: older configs stay as they were
+        return {"p": self.p, **inplace, "seed": config_seed(self.seed)}
 
     def extra_repr(self):
         return f"p={self.p}"

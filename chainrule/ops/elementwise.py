@@ -47,6 +47,12 @@ def _to(a, dtype):
     return a if a.data.dtype == dtype else cast(a, dtype)
 
 
+def _floating(a):
+    """``a`` as a floating tensor: integers and booleans take the default float dtype (float32), as in PyTorch."""
+    a = as_tensor(a)
+    return a if a.data.dtype.kind in "fc" else cast(a, DEFAULT_DTYPE)
+
+
 def _broadcast_error(op, a, b):
     return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together")
 
@@ -149,6 +155,8 @@ def pow(a, b):
     try:
         out = a.data**b.data
     except ValueError:
+        if a.data.dtype.kind in "biu" and xp.any(b.data < 0):
+            raise ValueError("pow: integers to negative integer powers are not allowed; use a float tensor") from None
         raise _broadcast_error("pow", a, b) from None
 
     # d(a^b)/da = b·a^(b-1), taken as 0 where b = 0 (a^0 = 1 is constant, even at a = 0);
@@ -181,7 +189,7 @@ def pow(a, b):
 
 def exp(a):
     """``e ** a``."""
-    a = as_tensor(a)
+    a = _floating(a)
     out = xp.exp(a.data)
 
     # d(e^a)/da = e^a
@@ -196,7 +204,7 @@ def exp(a):
 
 def log(a):
     """Natural logarithm."""
-    a = as_tensor(a)
+    a = _floating(a)
     out = xp.log(a.data)
 
     # d(ln a)/da = 1/a
@@ -211,7 +219,7 @@ def log(a):
 
 def sqrt(a):
     """Square root."""
-    a = as_tensor(a)
+    a = _floating(a)
     out = xp.sqrt(a.data)
 
     # d(√a)/da = 1/(2√a)
@@ -251,6 +259,11 @@ def clip(a, min=None, max=None):
         raise ValueError("clip: at least one of min and max must be given, got min=None and max=None")
     low = None if min is None else lift(min, a)
     high = None if max is None else lift(max, a)
+    for bound in (low, high):  # PyTorch's promotion: an integer tensor with float bounds gives float32
+        if bound is not None and bound.data.dtype != a.data.dtype:
+            a = _to(a, result_dtype(a, bound))
+    low = None if low is None else _to(low, a.data.dtype)
+    high = None if high is None else _to(high, a.data.dtype)
     try:
         out = xp.clip(a.data, None if low is None else low.data, None if high is None else high.data)
     except ValueError:

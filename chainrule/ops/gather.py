@@ -331,8 +331,11 @@ def masked_fill(input, mask, value):
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the input's shape {a.shape}")
     if isinstance(value, Tensor) and value.ndim:
         raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+    value = lift(value, a)
+    if value.data.dtype != a.data.dtype:  # the result keeps the input's dtype, as PyTorch (int input: 0.5 -> 0)
+        value = elementwise.cast(value, a.data.dtype)
     # d/d input = 1 where not masked; d/d value = Σ of the gradient where masked (where's backward)
-    return elementwise.where(mask, lift(value, a), a)
+    return elementwise.where(mask, value, a)
 
 
 def masked_select(input, mask):

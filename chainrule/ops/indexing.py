@@ -88,6 +88,7 @@ def setitem(a, index, value):
     index = _normalize_index(index)
     first, second = _torch_order(index)
     data = value.data if isinstance(value, Tensor) else value
+    a._writable_data()  # (a 0-d result of an op may hold a NumPy scalar)
     try:
         if first is None:
             a.data[index] = data

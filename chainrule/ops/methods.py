@@ -110,6 +110,8 @@ def install():
     T.__getattr__ = _torch_names.tensor_getattr
     from . import more_methods  # (math, gather, sorting, einsum and matrix methods: their own module)
     more_methods.install()
+    from . import torch_aliases  # (x.add(y, alpha=), x.eq(y), x.isnan(), ...: PyTorch's method spellings)
+    torch_aliases.install()
     for name in _NUMPY_DISPATCHED:
         setattr(T, name, _accepting_numpy_keywords(getattr(T, name)))
 

@@ -33,7 +33,7 @@ def _in_place(op, name):
             out = op(self, *args, **kwargs)
             if out.shape != self.shape:
                 raise ValueError(f"{name}: the result's shape {out.shape} differs from the tensor's {self.shape}")
-            self.data[...] = out.data
+            self._writable_data()[...] = out.data
             return self
         # a tensor of the graph: the op reads a stand-in holding this node's graph, and this tensor becomes the result
         old = Tensor.__new__(Tensor)

@@ -257,6 +257,14 @@ def concatenate(tensors, dim=None, *, axis=None):
 
 def _cat(tensors, axis, op):
     tensors = _tensor_list(tensors, op)
+    dtype = _common_dtype(tensors)
+    if len(tensors) > 1 and any(t.shape != (0,) for t in tensors):
+        # PyTorch's legacy rule: empty 1-D tensors are skipped (out = torch.tensor([]); out = torch.cat([out, batch])),
+        # though they still count for the dtype
+        kept = [t for t in tensors if t.shape != (0,)]
+        if len(kept) < len(tensors):
+            joined = _cat(kept, axis, op)
+            return joined if dtype is None or joined.data.dtype == dtype else joined.astype(dtype)
     first = tensors[0]
     if first.ndim == 0:
         raise ValueError(f"{op}: 0-d tensors have no dim to join along; use stack")
@@ -265,7 +273,7 @@ def _cat(tensors, axis, op):
         if t.ndim != first.ndim or t.shape[:ax] + t.shape[ax + 1 :] != first.shape[:ax] + first.shape[ax + 1 :]:
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{op}: tensors must have the same shape except along dim {axis}, got shapes {shapes}")
-    out = xp.concatenate([t.data for t in tensors], axis=ax)
+    out = xp.concatenate([t.data for t in tensors], axis=ax, dtype=dtype)
     bounds = [0]
     for t in tensors:
         bounds.append(bounds[-1] + t.shape[ax])
@@ -281,6 +289,21 @@ def _cat(tensors, axis, op):
     return result(out, tuple(tensors), backward, op, backward)  # (the rule works on Tensors too)
 
 
+def _common_dtype(tensors):
+    """The dtype of joined tensors by PyTorch's promotion (int64 with float32 is float32); None if all agree."""
+    first = tensors[0].data.dtype
+    if all(t.data.dtype == first for t in tensors):
+        return None
+    from .elementwise import _CATEGORY  # (tensors of one ndim: only the categories matter, as in result_dtype)
+
+    dtype = first
+    for t in tensors[1:]:
+        other = t.data.dtype
+        rank, other_rank = _CATEGORY.get(dtype.kind, 3), _CATEGORY.get(other.kind, 3)
+        dtype = xp.promote_types(dtype, other) if rank == other_rank else (dtype if rank > other_rank else other)
+    return dtype
+
+
 def stack(tensors, dim=None, *, axis=None):
     """Join same-shaped tensors along a new ``dim`` (default 0)."""
     axis = resolve_dim("stack", dim, axis, default=0)
@@ -291,7 +314,7 @@ def stack(tensors, dim=None, *, axis=None):
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"stack: tensors must all have the same shape, got shapes {shapes}")
     ax = _axis(axis, first.ndim + 1, "stack")
-    out = xp.stack([t.data for t in tensors], axis=ax)
+    out = xp.stack([t.data for t in tensors], axis=ax, dtype=_common_dtype(tensors))
     before = (slice(None),) * ax
 
     # input i is slice i of the output along the new axis: it gets slice i of the gradient

@@ -49,6 +49,7 @@ def test_map_style_dataset_of_pairs_batches_like_torch():
 @pytest.mark.parametrize("sample", [
     1, 2.5, True, np.float32(1.5), np.arange(3), "word",
     (np.ones(2, dtype=np.float32), 3), {"a": np.zeros((2, 2)), "b": 1.0}, [1.0, 2],
+    {"pair": (np.zeros(2), 1)}, __import__("collections").namedtuple("Point", "x y")(np.ones(2), 2),
 ])
 def test_default_collate_matches_torch(sample):
     torch = pytest.importorskip("torch")
@@ -67,6 +68,7 @@ def test_default_collate_matches_torch(sample):
             for key in b:
                 compare(a[key], b[key])
         elif isinstance(b, (list, tuple)):
+            assert type(a).__name__ == type(b).__name__  # a tuple sample gives a list batch, as torch's
             assert len(a) == len(b) and all(compare(x, y) is None for x, y in zip(a, b))
         else:
             assert a == b
@@ -190,3 +192,16 @@ def test_shuffled_dataset_loader_is_seeded():
     first = [yb.tolist() for _, yb in DataLoader(ds, batch_size=5, shuffle=True, generator=3)]
     again = [yb.tolist() for _, yb in DataLoader(ds, batch_size=5, shuffle=True, generator=3)]
     assert first == again and sorted(sum(first, [])) == sorted(i * i for i in range(20))
+
+
+def test_default_convert_turns_tuples_into_lists_as_torch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_convert as torch_convert
+
+    from chainrule.data import default_convert
+
+    sample = (np.ones(2), {"a": (np.zeros(1), "s")}, [3])
+    ours, theirs = default_convert(sample), torch_convert(sample)
+    assert type(ours) is type(theirs) is list and type(ours[1]["a"]) is type(theirs[1]["a"]) is list
+    assert isinstance(ours[0], cr.Tensor) and ours[1]["a"][1] == "s" and ours[2] == [3]
+    assert [type(b).__name__ for b in DataLoader(TensorDataset(cr.ones(4, 2), cr.ones(4)), batch_size=2)] == ["list"] * 2

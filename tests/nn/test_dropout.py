@@ -49,3 +49,16 @@ def test_errors_and_config():
         nn.Dropout(1.0)
     assert nn.Dropout(0.25, seed=3).get_config() == {"p": 0.25, "seed": 3}
     assert nn.Dropout(0.25, seed=np.random.default_rng()).get_config() == {"p": 0.25, "seed": None}
+
+
+@pytest.mark.parametrize("cls", ["Dropout", "Dropout2d"])
+def test_inplace_is_accepted_as_torch_and_never_overwrites(cls):
+    layer = getattr(nn, cls)(0.5, True, seed=0)  # torch's positional order: (p, inplace)
+    x = cr.ones(2, 3, 4, 4)
+    y = layer(x)
+    assert layer.inplace is True and np.all(x.numpy() == 1.0) and np.any(y.numpy() == 0.0)
+    rebuilt = nn.build_module(nn.module_to_config(layer))
+    assert rebuilt.inplace is True and rebuilt.p == 0.5
+    assert "inplace" not in getattr(nn, cls)(0.5).get_config()  # configs of the common case are unchanged
+    with pytest.raises(TypeError, match="inplace must be a bool"):
+        getattr(nn, cls)(0.5, 3)

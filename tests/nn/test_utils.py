@@ -47,3 +47,20 @@ def test_clipping_under_torch_names(torch):
     before = clip_grad_norm_(params, 1.0)
     assert float(before) == pytest.approx(np.sqrt(11 * 1.5**2))
     assert cr.optim.total_norm(params) == pytest.approx(1.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_clip_grad_norm_returns_a_0d_tensor_as_torch(torch, dtype):
+    grads = [np.random.default_rng(1).standard_normal(s).astype(dtype) for s in [(3, 2), (4,)]]
+    ours = [Tensor(np.zeros(g.shape, dtype), requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=getattr(torch, np.dtype(dtype).name), requires_grad=True) for g in grads]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad = g.copy()
+        q.grad = torch.tensor(g)
+    norm, ref = clip_grad_norm_(ours, 0.5), torch.nn.utils.clip_grad_norm_(theirs, 0.5)
+    assert isinstance(norm, Tensor) and norm.shape == () and norm.dtype == np.dtype(dtype)
+    assert norm.item() == pytest.approx(ref.item(), rel=1e-6)
+    total = get_total_norm([p.grad for p in ours])
+    assert isinstance(total, Tensor) and total.item() == pytest.approx(0.5, rel=1e-5)
+    for p, q in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(p.grad), q.grad.numpy(), rtol=1e-6)

@@ -231,3 +231,33 @@ def test_ndarray_on_the_left_gives_a_tensor():
     assert isinstance(y, cr.Tensor)
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_unary_float_ops_of_integers_give_the_default_float_as_torch(torch, name, dtype):
+    values = np.array([1, 2, 3]) if dtype != "bool" else np.array([True, False])
+    with np.errstate(divide="ignore"):  # log(False) = -inf, as torch
+        ours = getattr(cr, name)(cr.tensor(values.astype(dtype)))
+    theirs = getattr(torch, name)(torch.tensor(values.astype(dtype)))
+    assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_clamp_of_integers_with_float_bounds_promotes_as_torch(torch):
+    for low, high in [(0.5, 1.5), (0, 2), (None, 1.5)]:
+        ours = cr.clamp(cr.tensor([0, 1, 2, 3]), low, high)
+        theirs = torch.clamp(torch.tensor([0, 1, 2, 3]), low, high)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = cr.tensor([-1.0, 0.5, 2.0], dtype=cr.float64, requires_grad=True)
+    y = x.clamp(0, 1)
+    assert y.dtype == np.float64
+    (y * cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64)).sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [0.0, 2.0, 0.0])
+
+
+def test_integer_to_a_negative_integer_power_names_the_problem():
+    with pytest.raises(ValueError, match="negative integer powers"):
+        cr.tensor([2, 3]) ** -1
+    np.testing.assert_allclose((cr.tensor([2.0, 4.0]) ** -1).numpy(), [0.5, 0.25])

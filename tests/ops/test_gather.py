@@ -223,3 +223,19 @@ def test_float32_gradients_stay_float32(name, rng, compare_torch, torch):
         "topk": (lambda a, s: cr.topk(a + s, 2).values, lambda a, s: torch.topk(a + s, 2).values),
     }
     compare_torch(*cases[name], x, src)
+
+
+def test_masked_fill_keeps_the_input_dtype_as_torch(torch):
+    mask = np.array([True, False, True])
+    for values, fill in [(np.array([1, 2, 3]), 0.5), (np.array([1.0, 2.0, 3.0], np.float32), 1e-3),
+                         (np.array([1, 2, 3]), -7)]:
+        ours = cr.tensor(values).masked_fill(cr.tensor(mask), fill)
+        theirs = torch.tensor(values).masked_fill(torch.tensor(mask), fill)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = cr.tensor([1.0, 2.0], dtype=cr.float32, requires_grad=True)
+    v = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)
+    y = x.masked_fill(cr.tensor([True, False]), v)
+    assert y.dtype == np.float32
+    (y * cr.tensor([3.0, 4.0])).sum().backward()
+    assert float(v.grad) == 3.0 and v.grad.dtype == np.float64

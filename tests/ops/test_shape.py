@@ -217,3 +217,39 @@ def test_errors_name_op_and_shapes(name):
     call, error, match = ERRORS[name]
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("op", ["cat", "stack"])
+@pytest.mark.parametrize("dtypes", [("int64", "float32"), ("bool", "int32"), ("float32", "float64"),
+                                    ("int32", "int64", "float32"), ("bool", "bool")])
+def test_joining_mixed_dtypes_promotes_as_torch(torch, op, dtypes):
+    ours = getattr(cr, op)([cr.tensor(np.ones(2, dtype=d)) for d in dtypes])
+    theirs = getattr(torch, op)([torch.tensor(np.ones(2, dtype=d)) for d in dtypes])
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_joining_a_float_with_an_integer_passes_the_gradient_to_the_float():
+    x = cr.tensor([1.0, 2.0], dtype=cr.float32, requires_grad=True)
+    y = cr.cat([x, cr.tensor([3])])
+    assert y.dtype == np.float32
+    (y * cr.tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [1.0, 2.0])
+
+
+def test_cat_skips_empty_1d_tensors_as_torch(torch):
+    # the notebook idiom: preds = torch.tensor([]); preds = torch.cat([preds, batch_preds])
+    for ours_parts, theirs_parts in [
+        ([cr.tensor([]), cr.ones(2, 3)], [torch.tensor([]), torch.ones(2, 3)]),
+        ([cr.ones(2, 3), cr.tensor([]), cr.zeros(1, 3)], [torch.ones(2, 3), torch.tensor([]), torch.zeros(1, 3)]),
+        ([cr.tensor([]), cr.tensor([1, 2])], [torch.tensor([]), torch.tensor([1, 2])]),
+        ([cr.tensor([]), cr.tensor([])], [torch.tensor([]), torch.tensor([])]),
+    ]:
+        ours, theirs = cr.cat(ours_parts), torch.cat(theirs_parts)
+        assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = cr.ones(2, 2, requires_grad=True)
+    (cr.cat([cr.tensor([]), x], dim=1) * cr.tensor([[1.0, 2.0]])).sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad), [[1.0, 2.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="same shape except"):
+        cr.cat([cr.zeros(0, 3), cr.ones(2, 2)])  # only 1-D empty tensors are skipped
