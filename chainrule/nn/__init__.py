@@ -21,6 +21,8 @@ from .recurrent import *  # noqa: F401,F403
 from .embedding import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .normalization import *  # noqa: F401,F403
 from .containers import ModuleDict, ParameterDict, ParameterList  # noqa: F401
 from .linear import Bilinear, Unflatten  # noqa: F401

@@ -39,9 +39,7 @@ def _check_image_input(layer, x, channels, d=2):
     the actual shape, and the likely fix."""
     if x.ndim != d + 2 or x.shape[1] != channels:
         hint = ""
-        if x.ndim == d + 1 and x.shape[0] == channels:
-            hint = f"; for a single {'image' if d == 2 else 'sample'} add the batch axis, e.g. x[None]"
-        elif x.ndim == d + 1 and channels == 1:
+        if x.ndim == d + 1 and channels == 1:
             hint = "; for a batch of one-channel inputs add the channel axis, e.g. x[:, None]"
         elif d == 2 and x.ndim == 2:
             hint = "; images must keep their (C, H, W) axes, e.g. x.reshape(-1, 1, 28, 28)"
@@ -125,11 +123,15 @@ class _ConvNd(Module):
 
     def forward(self, x):
         x = as_input(x, self.dtype)
+        unbatched = x.ndim == self._d + 1 and x.shape[0] == self.in_channels  # (C, *spatial), as PyTorch allows
+        if unbatched:
+            x = x.unsqueeze(0)
         _check_image_input(self, x, self.in_channels, self._d)
         try:
-            return self._forward(x)
+            out = self._forward(x)
         except ValueError as error:  # e.g. the kernel does not fit: say which layer
             raise ValueError(f"{self!r}: {error}") from None
+        return out.squeeze(0) if unbatched else out
 
     def _forward(self, x):
         padding = self.padding

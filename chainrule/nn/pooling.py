@@ -43,12 +43,18 @@ class _Spatial(Module):
 
     def forward(self, x, *extra):
         x = as_tensor(x)
+        unbatched = x.ndim == self._d + 1 and not extra  # (C, *spatial), as PyTorch allows
+        if unbatched:
+            x = x.unsqueeze(0)
         if x.ndim != self._d + 2:
             raise ValueError(f"{self!r}: expected input of shape {_LAYOUTS[self._d]}, got {x.shape}")
         try:
-            return self._call(x, *extra)
+            out = self._call(x, *extra)
         except ValueError as error:  # e.g. the kernel is larger than the (padded) input: say which layer
             raise ValueError(f"{self!r}: {error}") from None
+        if not unbatched:
+            return out
+        return tuple(part.squeeze(0) for part in out) if isinstance(out, tuple) else out.squeeze(0)
 
     def get_config(self):
         return {name: _plain(getattr(self, name)) for name in self._config}

@@ -270,12 +270,16 @@ _RULES = {}
 def _rules():
     """Class -> rule, for chainrule's own layers (built on first use: the layers import this package)."""
     if not _RULES:
-        from . import activation, containers, conv, dropout, embedding, linear, loss, normalization, pooling, recurrent
+        from . import (
+            activation, containers, conv, distance, dropout, embedding, linear, loss, normalization, padding, pooling,
+            recurrent,
+        )
 
         stateless = [
             activation.ReLU, activation.LeakyReLU, activation.ELU, activation.GELU, activation.Sigmoid,
             activation.Tanh, activation.Softplus, activation.Softmax, activation.LogSoftmax, dropout.Dropout,
             *(getattr(pooling, name) for name in pooling.__all__),
+            *(getattr(padding, name) for name in padding.__all__), distance.CosineSimilarity, distance.PairwiseDistance,
             activation.ReLU6, activation.Hardtanh, activation.Hardswish, activation.Hardsigmoid, activation.SELU,
             activation.CELU, activation.SiLU, activation.Mish, activation.Softsign, activation.LogSigmoid,
             activation.Tanhshrink, activation.Softshrink, activation.Hardshrink, activation.Threshold,

@@ -239,13 +239,13 @@ def test_summary_shows_every_output_shape():
     [
         (nn.Conv2d(3, 4, 3), (2, 1, 8, 8), r"Conv2d\(3, 4, kernel_size=\(3, 3\).*\): expected input of shape \(N, 3, H, W\), got \(2, 1, 8, 8\)"),
         (nn.Conv2d(1, 4, 3), (2, 8, 8), r"expected input of shape \(N, 1, H, W\), got \(2, 8, 8\); .* x\[:, None\]"),
-        (nn.Conv2d(3, 4, 3), (3, 8, 8), r"got \(3, 8, 8\); for a single image add the batch axis"),
+        (nn.Conv2d(3, 4, 3), (5, 8, 8), r"expected input of shape \(N, 3, H, W\), got \(5, 8, 8\)"),
         (nn.Conv2d(3, 4, 3), (2, 8, 8, 3), r"got \(2, 8, 8, 3\); the input looks channels-last"),
         (nn.Conv2d(1, 4, 5), (2, 1, 3, 3), r"Conv2d\(1, 4, kernel_size=\(5, 5\).*\): conv2d: kernel 5x5 is larger than the padded input 3x3"),
         (nn.ConvTranspose2d(2, 4, 3), (2, 3, 4, 4), r"ConvTranspose2d\(2, 4, .*\): expected input of shape \(N, 2, H, W\), got \(2, 3, 4, 4\)"),
         (nn.MaxPool2d(2), (4, 4), r"MaxPool2d\(kernel_size=\(2, 2\), stride=\(2, 2\)\): expected input of shape \(N, C, H, W\), got \(4, 4\)"),
         (nn.MaxPool2d(4), (1, 1, 3, 3), r"MaxPool2d\(.*\): max_pool2d: kernel 4x4 is larger than the padded input 3x3"),
-        (nn.AdaptiveAvgPool2d(2), (1, 3, 3), r"AdaptiveAvgPool2d\(output_size=\(2, 2\)\): expected input of shape \(N, C, H, W\)"),
+        (nn.AdaptiveAvgPool2d(2), (3, 3), r"AdaptiveAvgPool2d\(output_size=\(2, 2\)\): expected input of shape \(N, C, H, W\)"),
     ],
 )
 def test_bad_input_names_the_layer_and_shapes(layer, shape, message):
@@ -342,11 +342,11 @@ def test_max_pool_indices_feed_max_unpool(torch, rng, d):
 
 
 def test_nd_layer_errors_name_the_layer():
-    with pytest.raises(ValueError, match=r"Conv1d\(2, 3, .*\): expected input of shape \(N, 2, L\), got \(2, 5\)"):
-        nn.Conv1d(2, 3, 3)(np.zeros((2, 5), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"Conv1d\(2, 3, .*\): expected input of shape \(N, 2, L\), got \(4, 5\)"):
+        nn.Conv1d(2, 3, 3)(np.zeros((4, 5), dtype=np.float32))
     with pytest.raises(ValueError, match="padding_mode must be 'zeros'"):
         nn.ConvTranspose1d(2, 3, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="padding_mode must be 'zeros', 'reflect'"):
         nn.Conv3d(2, 3, 3, padding_mode="wrap")
     with pytest.raises(ValueError, match=r"MaxPool3d.*expected input of shape \(N, C, D, H, W\)"):
-        nn.MaxPool3d(2)(np.zeros((1, 2, 3, 3)))
+        nn.MaxPool3d(2)(np.zeros((2, 3)))
