@@ -17,7 +17,8 @@ Sections (modules) and their cases (networks in ``benchmarks/models.py``):
                  20; cross-entropy over every position), training
 
 Training step: forward, cross-entropy, ``zero_grad``, backward, Adam (lr 1e-3) step, ``loss.item()``.
-Inference step: one forward pass. Both peers start from the same weights (the parent builds the chainrule
+Inference step: one forward pass; inference cases also run a third worker, chainrule with each batch norm
+folded into its convolution (``chainrule.nn.utils.fuse_conv_bn_model``; PyTorch stays unfused). Both peers start from the same weights (the parent builds the chainrule
 network once and hands its state dict to both workers; the names are PyTorch's) and see the same batches
 (random N(0, 1) images with random labels, random token ids: speed does not depend on the values), so the
 losses after the timed steps agree (they are in the rows' details).
@@ -43,6 +44,7 @@ import numpy
 from ._common import Worker, emit, import_torch, median, peak_rss_mb, rotations, settle
 
 PEERS = ("chainrule", "torch")
+FUSED = "chainrule-fused"  # inference cases: chainrule with each BN folded into its conv (nn.utils.fuse_conv_bn_model)
 LR = 1e-3
 SEED = 0
 
@@ -129,7 +131,7 @@ def read_inputs(path):
 class ChainrulePeer:
     """The case's network from ``chainrule.nn``, Adam, ``cross_entropy``; ``step()`` runs one step."""
 
-    def __init__(self, case, x, y, weights):
+    def __init__(self, case, x, y, weights, fuse=False):
         import chainrule
         from chainrule import nn
         from chainrule.ops.loss import cross_entropy
@@ -145,6 +147,10 @@ class ChainrulePeer:
             self.optimizer = Adam(self.model.parameters(), lr=LR)
         else:
             self.model.eval()
+            if fuse:
+                from chainrule.nn.utils import fuse_conv_bn_model
+
+                self.model = fuse_conv_bn_model(self.model, inplace=True)
 
     def batch(self):
         k = self.i % len(self.x)
@@ -196,8 +202,8 @@ class TorchPeer(ChainrulePeer):
 
 def build_peer(name, case, threads, path):
     x, y, weights = read_inputs(path)
-    if name == "chainrule":
-        return ChainrulePeer(case, x, y, weights)
+    if name in ("chainrule", FUSED):
+        return ChainrulePeer(case, x, y, weights, fuse=name == FUSED)
     torch = import_torch(threads)
     if torch is None:
         raise ImportError("torch is not installed")
@@ -246,7 +252,7 @@ def measure(case, quick, threads):
         path = os.path.join(folder, "inputs.npz")
         write_inputs(case, path)
         workers = []
-        for name in PEERS:
+        for name in PEERS + ((FUSED,) if case.mode == "infer" else ()):
             try:
                 w = Worker(name, "zoo", ["--case", case.name, "--threads", str(threads), "--data", path])
                 workers.append(w)
@@ -282,11 +288,29 @@ def case_rows(case, quick, threads):
     base = (f"{threads} thread(s); each peer in its own process, median of {m['blocks']} interleaved blocks of "
             f"{m['steps']} step(s); {what} after them: {agreement}")
     speed = {"name": case.title, "unit": "samples/s", "better": "higher", "detail": base,
-             "values": m["values"], "samples": m["samples"], "missing": dict(m["missing"])}
+             "values": _only(m["values"], PEERS), "samples": _only(m["samples"], PEERS),
+             "missing": _only(m["missing"], PEERS)}
     memory = {"name": f"{case.title}: peak memory", "unit": "MB (RSS)", "better": "lower",
               "detail": f"peak RSS of each worker process; RSS after import and build, before the first step: {built}",
-              "values": m["peak_rss_mb"], "missing": dict(m["missing"])}
-    return [speed, memory]
+              "values": _only(m["peak_rss_mb"], PEERS), "missing": _only(m["missing"], PEERS)}
+    if case.mode == "train":
+        return [speed, memory]
+    renamed = {FUSED: "chainrule", "torch": "torch"}
+    fused = {"name": f"{case.title}, BN folded into conv", "unit": "samples/s", "better": "higher",
+             "detail": "the same run, a third worker: chainrule after nn.utils.fuse_conv_bn_model (PyTorch unfused)"
+                       + (f"; its peak RSS {m['peak_rss_mb'][FUSED]:,.0f} MB" if FUSED in m["peak_rss_mb"] else ""),
+             "values": _renamed(m["values"], renamed), "samples": _renamed(m["samples"], renamed),
+             "missing": _renamed(m["missing"], renamed)}
+    return [speed, fused, memory]
+
+
+def _only(values, names):
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _renamed(values, names):
+    """The entries of ``values`` for the keys of ``names``, under their new names."""
+    return {new: values[old] for old, new in names.items() if old in values}
 
 
 def section_rows(section, quick=False, threads=1):
@@ -340,7 +364,7 @@ def section_main(section, argv=None, extra=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.zoo", description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", choices=PEERS, help="child mode: one peer, driven over stdin")
+    parser.add_argument("--worker", choices=PEERS + (FUSED,), help="child mode: one peer, driven over stdin")
     parser.add_argument("--case", choices=sorted(CASES))
     parser.add_argument("--data", help="child mode: the inputs (.npz)")
     parser.add_argument("--threads", type=int, default=None)
