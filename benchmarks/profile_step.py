@@ -1,12 +1,16 @@
 """Per-op profile of one training step, chainrule next to PyTorch's profiler, grouped the same way.
 
-    python -m benchmarks.resnet --profile [--threads N] [--case resnet20-b128] [--steps 5]
+    python -m benchmarks.resnet --profile [--threads N] [--batch 128] [--steps 5]
+    python -m benchmarks.profile_step [--case resnet20-b32] [--threads N] [--steps 5]      # the same
     python -m benchmarks.profile_step --peer chainrule|torch --case CASE ...   # internal: one peer, prints JSON
 
-Each peer runs in its own process: a few warm-up steps, then ``--steps`` profiled steps; the table gives
-milliseconds per step, forward and backward apart, per group: ``conv2d`` by shape (kernel, channels in →
-out, input size), ``batch_norm``, ``relu``, ``add``, ``pooling``, ``reshape``, ``linear``,
-``cross_entropy``, the optimizer step (with ``zero_grad``), and what no op accounts for (graph overhead).
+Each peer runs in its own process: two warm-up steps, ``--steps`` plain (timed, not profiled) steps,
+then ``--steps`` profiled steps, each profiled on its own. The table gives, forward and backward apart,
+the median over the profiled steps of the milliseconds per step of each group (and of each total: a step
+disturbed by other work is outvoted): ``conv2d`` by shape (kernel, channels in → out, input size),
+``batch_norm``, ``relu``, ``add``, ``pooling``, ``reshape``, ``linear``, ``cross_entropy``, the
+optimizer step (with ``zero_grad``), and what no op accounts for (graph overhead). The numbers of calls
+per step (``×n``) are chainrule's.
 
 chainrule (no change to the library; the instrumentation lives in this process only):
 
@@ -17,15 +21,17 @@ chainrule (no change to the library; the instrumentation lives in this process o
   "graph/layer overhead" row.
 * backward: ``chainrule.function._apply_backward`` (one node's backward rule) is wrapped; nodes are
   grouped by the ``_op`` name their forward recorded and, for ``conv2d``, their inputs' shapes. Backward
-  time outside the rules (the topological sort, summing gradients of shared inputs, accumulating into
-  ``.grad``) is the "graph overhead" row.
+  time outside the rules and outside ``Tensor._accumulate_grad`` (its own row: adding into the
+  parameters' ``.grad``) is the "graph overhead" row: the topological sort and the sums of the
+  gradients of tensors used twice (a residual block's input).
 
 PyTorch: ``torch.profiler.profile`` over the same steps, with ``record_function`` ranges around forward,
 backward and optimizer. Forward: the ops called directly inside the forward range (``aten::conv2d``,
-``aten::batch_norm``, ...; their total time, children included). Backward: the autograd engine's
-``evaluate_function: XBackward0`` events (total time, children included), mapped to the same groups;
-``AccumulateGrad`` and time outside any node are the "graph overhead" row. The profiler itself slows
-PyTorch's small ops a little, so the sum is a bit above the unprofiled step time, printed beside it.
+``aten::batch_norm``, ...; their total time, children included; ``BatchNorm2d``'s ``num_batches_tracked
++= 1`` counts as batch_norm). Backward: the autograd engine's ``evaluate_function: XBackward0`` events
+(total time, children included), mapped to the same groups; ``AccumulateGrad`` is "accumulate into
+.grad", time outside any node the "graph overhead" row. The profiler itself slows PyTorch's small ops a
+little, so the sum is a bit above the unprofiled step time, printed beside it.
 """
 
 import argparse
@@ -62,8 +68,8 @@ TORCH_BACKWARD = {
     "AdaptiveAvgPool2DBackward0": "pooling", "MaxPool2DWithIndicesBackward0": "pooling",
     "ViewBackward0": "reshape", "ReshapeAliasBackward0": "reshape", "UnsafeViewBackward0": "reshape",
     "AddmmBackward0": "linear", "TBackward0": "linear", "NllLossBackward0": "cross_entropy",
-    "LogSoftmaxBackward0": "cross_entropy", "AccumulateGrad": "graph overhead",
-    "torch::autograd::AccumulateGrad": "graph overhead",
+    "LogSoftmaxBackward0": "cross_entropy", "AccumulateGrad": "accumulate into .grad",
+    "torch::autograd::AccumulateGrad": "accumulate into .grad",
 }
 
 
@@ -159,7 +165,25 @@ class ChainruleTimer:
                             new = wrapped[inner]
                             setattr(value, key, staticmethod(new) if isinstance(member, staticmethod) else new)
         chainrule.function._apply_backward = self.wrap_backward(chainrule.function._apply_backward)
+        tensor = sys.modules["chainrule.tensor"].Tensor  # (chainrule.tensor is also the function cr.tensor)
+        tensor._accumulate_grad = self.wrap_method(tensor._accumulate_grad, "accumulate into .grad")
         return len(wrapped)
+
+    def wrap_method(self, method, group):
+        """Time every call of ``method`` (a plain function of a class) under ``group``."""
+        timer = self
+
+        def timed(*args):
+            if timer.phase is None:
+                return method(*args)
+            timer.stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return method(*args)
+            finally:
+                timer._charge(group, start)
+
+        return timed
 
 
 def profile_chainrule(peer, steps, timer):
@@ -242,6 +266,20 @@ def profile_torch(peer, steps):
     return out, {phase: totals[phase] / steps for phase in PHASES}, {g: n // steps for g, n in calls.items()}
 
 
+def median_profile(per_step):
+    """Combine one-step profiles (table, totals, calls): the median over steps of each group and total (a
+    group missing from a step counts 0 there)."""
+    import statistics
+
+    tables, totals, calls = zip(*per_step)
+    table = {}
+    for phase in PHASES:
+        groups = set().union(*(t[phase] for t in tables))
+        table[phase] = {g: statistics.median(t[phase].get(g, 0.0) for t in tables) for g in groups}
+    total = {phase: statistics.median(t[phase] for t in totals) for phase in PHASES}
+    return table, total, calls[0]
+
+
 def _child_shapes(event, name):
     """The input shapes of the first descendant of ``event`` called ``name`` (None if there is none)."""
     todo = list(event.cpu_children)
@@ -281,17 +319,22 @@ def run_peer(name, case_name, threads, steps):
     for _ in range(2):
         peer.step()
     plain = unprofiled_ms(peer, steps)
-    if timer is not None:
-        table, totals, calls = profile_chainrule(peer, steps, timer)
-    else:
-        table, totals, calls = profile_torch(peer, steps)
+    per_step = []
+    for _ in range(steps):  # one step at a time, so that a step disturbed by other work can be outvoted
+        if timer is not None:
+            timer.ms.clear()
+            timer.calls.clear()
+            per_step.append(profile_chainrule(peer, 1, timer))
+        else:
+            per_step.append(profile_torch(peer, 1))
+    table, totals, calls = median_profile(per_step)
     print(json.dumps({"table": table, "totals": totals, "plain_ms": plain, "calls": calls}), flush=True)
 
 
 # ------------------------------------------------------------------------------- the table
 def _order(groups):
     """conv2d rows first (by name), then the fixed groups, then whatever else, overhead last."""
-    fixed = ["batch_norm", "relu", "add", "pooling", "reshape", "linear", "cross_entropy"]
+    fixed = ["batch_norm", "relu", "add", "pooling", "reshape", "linear", "cross_entropy", "accumulate into .grad"]
     convs = sorted(g for g in groups if g.startswith("conv2d"))
     rest = sorted(g for g in groups if g not in convs and g not in fixed and g != "graph overhead")
     return convs + [g for g in fixed if g in groups] + rest + (["graph overhead"] if "graph overhead" in groups else [])
@@ -301,7 +344,7 @@ def format_table(results, case_name, threads, steps):
     """Markdown table: group | chainrule fwd / bwd ms | PyTorch fwd / bwd ms, then totals."""
     peers = [p for p in ("chainrule", "torch") if p in results]
     lines = [f"Per-op profile of one {case_name} training step, {threads} thread(s), ms per step "
-             f"(mean of {steps} profiled steps after warm-up)", "",
+             f"(median of {steps} profiled steps after 2 warm-up steps)", "",
              "| op | " + " | ".join(f"{'PyTorch' if p == 'torch' else p} fwd / bwd" for p in peers) + " |",
              "|---|" + "---:|" * len(peers)]
     groups = set()

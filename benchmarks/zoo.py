@@ -17,11 +17,12 @@ Sections (modules) and their cases (networks in ``benchmarks/models.py``):
                  20; cross-entropy over every position), training
 
 Training step: forward, cross-entropy, ``zero_grad``, backward, Adam (lr 1e-3) step, ``loss.item()``.
-Inference step: one forward pass; inference cases also run a third worker, chainrule with each batch norm
-folded into its convolution (``chainrule.nn.utils.fuse_conv_bn_model``; PyTorch stays unfused). Both peers start from the same weights (the parent builds the chainrule
-network once and hands its state dict to both workers; the names are PyTorch's) and see the same batches
-(random N(0, 1) images with random labels, random token ids: speed does not depend on the values), so the
-losses after the timed steps agree (they are in the rows' details).
+Inference step: one forward pass (``eval()``, under ``no_grad``); inference cases also run a third worker,
+chainrule with each batch norm folded into its convolution (``chainrule.nn.utils.fuse_conv_bn_model``;
+PyTorch stays unfused). The peers start from the same weights (the parent builds the chainrule network
+once and hands its state dict to every worker; the names are PyTorch's) and see the same batches (random
+N(0, 1) images with random labels, random token ids: speed does not depend on the values), so the losses
+after the timed steps agree (they are in the rows' details).
 
 Timing: as ``benchmarks/cnn.py``: each peer in its own worker process, blocks of steps taken in turns
 (round-robin, the starting peer rotating, a pause between blocks with more than one thread), after one
@@ -285,8 +286,13 @@ def case_rows(case, quick, threads):
     what = "loss" if case.mode == "train" else "mean output"
     agreement = ", ".join(f"{k} {v:.5f}" for k, v in m["loss"].items())
     built = ", ".join(f"{k} {v:,.0f} MB" for k, v in m["rss_built_mb"].items() if v is not None)
+    best = {k: max(v) for k, v in m["samples"].items() if v}
+    best_text = ", ".join(f"{k} {v:,.1f}" for k, v in best.items())
+    if best.get("chainrule") and best.get("torch"):
+        best_text += f" ({best['chainrule'] / best['torch']:.2f}×)"
     base = (f"{threads} thread(s); each peer in its own process, median of {m['blocks']} interleaved blocks of "
-            f"{m['steps']} step(s); {what} after them: {agreement}")
+            f"{m['steps']} step(s); best block (least disturbed by other work): {best_text}; "
+            f"{what} after them: {agreement}")
     speed = {"name": case.title, "unit": "samples/s", "better": "higher", "detail": base,
              "values": _only(m["values"], PEERS), "samples": _only(m["samples"], PEERS),
              "missing": _only(m["missing"], PEERS)}
