@@ -1,7 +1,7 @@
 """Per-op profile of one training step, chainrule next to PyTorch's profiler, grouped the same way.
 
     python -m benchmarks.resnet --profile [--threads N] [--batch 128] [--steps 5]
-    python -m benchmarks.profile_step [--case resnet20-b32] [--threads N] [--steps 5]      # the same
+    python -m benchmarks.profile_step [--case resnet20-b32] [--threads N] [--steps 5]  # any training case of zoo.py
     python -m benchmarks.profile_step --peer chainrule|torch --case CASE ...   # internal: one peer, prints JSON
 
 Each peer runs in its own process: two warm-up steps, ``--steps`` plain (timed, not profiled) steps,
@@ -53,6 +53,8 @@ CHAINRULE_GROUPS = {
     "add": "add", "adaptive_avg_pool2d": "pooling", "global_avg_pool2d": "pooling", "max_pool2d": "pooling",
     "avg_pool2d": "pooling", "mean": "pooling", "reshape": "reshape", "flatten": "reshape", "view": "reshape",
     "linear": "linear", "cross_entropy": "cross_entropy", "load": "kernel lookup (ops.compiled.load)",
+    "permute": "layout (permute/transpose/stack)", "transpose": "layout (permute/transpose/stack)",
+    "stack": "layout (permute/transpose/stack)",
 }
 
 # PyTorch's forward ops and backward nodes -> the same groups
@@ -69,13 +71,18 @@ TORCH_BACKWARD = {
     "ViewBackward0": "reshape", "ReshapeAliasBackward0": "reshape", "UnsafeViewBackward0": "reshape",
     "AddmmBackward0": "linear", "TBackward0": "linear", "NllLossBackward0": "cross_entropy",
     "LogSoftmaxBackward0": "cross_entropy", "AccumulateGrad": "accumulate into .grad",
-    "torch::autograd::AccumulateGrad": "accumulate into .grad",
+    "torch::autograd::AccumulateGrad": "accumulate into .grad", "MkldnnRnnLayerBackward0": "lstm",
+    "EmbeddingBackward0": "embedding", "TransposeBackward0": "layout (permute/transpose/stack)",
+    "CloneBackward0": "layout (permute/transpose/stack)",
 }
 
 
 def conv_key(x_shape, w_shape):
-    """``conv2d 3×3 16→32 @32×32``: kernel, channels in → out (weight), input size (the same for both peers)."""
-    out_c, _, kh, kw = w_shape
+    """``conv2d 3×3 16→32 @32×32``: kernel, channels in → out (weight), input size (the same for both peers);
+    ``conv2d dw3×3 96 @32×32`` for a depthwise convolution (groups = channels)."""
+    out_c, per_group, kh, kw = w_shape
+    if per_group == 1 and x_shape[1] == out_c > 1:
+        return f"conv2d dw{kh}×{kw} {out_c} @{x_shape[2]}×{x_shape[3]}"
     return f"conv2d {kh}×{kw} {x_shape[1]}→{out_c} @{x_shape[2]}×{x_shape[3]}"
 
 
