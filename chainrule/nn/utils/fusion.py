@@ -72,7 +72,8 @@ def fuse_conv_bn(conv, bn):
     are left unchanged.
     """
     _check_pair(conv, bn, "fuse_conv_bn")
-    fused = copy.deepcopy(conv)
+    # a copy of the layer's settings; its weight and bias are replaced below, so they are not copied
+    fused = copy.deepcopy(conv, {id(p): p for p in (conv.weight, conv.bias) if p is not None})
     weight, bias = _fused_arrays(
         xp.asarray(conv.weight.data), None if conv.bias is None else xp.asarray(conv.bias.data),
         xp.asarray(bn.running_mean, dtype=xp.float64), xp.asarray(bn.running_var), bn.eps,
