@@ -1,6 +1,7 @@
 """The benchmark suite: one table of chainrule against PyTorch (CPU) and scikit-learn, measured in one run.
 
     python -m benchmarks [--quick] [--threads N] [--only mlp,cnn,lstm,startup] [--json PATH] [--markdown PATH]
+    python -m benchmarks --suite zoo [--quick] [--threads N]     # the networks of issue 16 (minutes)
 
 Sections, each a module of this package with ``rows(quick, threads) -> list of row dicts``:
 
@@ -9,6 +10,15 @@ Sections, each a module of this package with ``rows(quick, threads) -> list of r
 * ``cnn``      small CNN training (the CNN issue's model)                            — benchmarks/cnn.py
 * ``lstm``     LSTM training (the recurrent issue's model)                           — benchmarks/lstm.py
 * ``startup``  ``import`` time and installed size                                    — benchmarks/startup.py
+
+The zoo sections (issue 16; heavier, so not in the default run: ``--suite zoo``, ``--suite all`` or
+``--only NAME``), networks in benchmarks/models.py, cases and method in benchmarks/zoo.py:
+
+* ``resnet``     ResNet-20 CIFAR training, batch 32 and 128 (``python -m benchmarks.resnet --profile``: per-op)
+* ``vgg``        VGG-style 32×32 net training, batch 32
+* ``mobilenet``  MobileNetV2 inverted-residual blocks at 32×32, training, batch 32
+* ``resnet18``   ResNet-18 224×224: training batch 8, inference batch 1 and 8
+* ``lstm_lm``    2-layer LSTM language model training
 
 A row is ``{"name", "unit", "better": "higher" | "lower" | "accuracy" | "agreement", "detail",
 "values": {peer: number}, "missing": {peer: why}}`` with peers ``chainrule``, ``torch`` and ``sklearn``.
@@ -34,13 +44,17 @@ import time
 from ._common import blas_threads, limit_blas_threads, machine_info
 
 SECTIONS = ("mlp", "cnn", "lstm", "startup")
+ZOO_SECTIONS = ("resnet", "vgg", "mobilenet", "resnet18", "lstm_lm")
+SUITES = {"default": SECTIONS, "zoo": ZOO_SECTIONS, "all": SECTIONS + ZOO_SECTIONS}
+TITLES = {"mlp": "MLP", "cnn": "CNN training", "lstm": "LSTM training", "startup": "start-up", "resnet": "ResNet-20",
+          "vgg": "VGG-style net", "mobilenet": "MobileNetV2 blocks", "resnet18": "ResNet-18", "lstm_lm": "LSTM LM"}
 PEERS = (("chainrule", "chainrule"), ("torch", "PyTorch"), ("sklearn", "scikit-learn"))
 
 
 # ------------------------------------------------------------------------------ running
 def section_rows(name, quick, threads):
     """The rows of one section; a placeholder row when its module is missing or fails."""
-    title = {"mlp": "MLP", "cnn": "CNN training", "lstm": "LSTM training", "startup": "start-up"}[name]
+    title = TITLES[name]
     try:
         module = importlib.import_module(f"benchmarks.{name}")
     except ModuleNotFoundError as error:
@@ -72,16 +86,17 @@ def run(sections=SECTIONS, quick=False, threads=None):
         rows.extend(section_rows(name, quick, threads))
     if hasattr(os, "getloadavg"):
         machine["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    only = "" if tuple(sections) == SECTIONS else f" --only {','.join(sections)}"
     settings = {"quick": quick, "threads": threads, "sections": list(sections),
                 "seconds": round(time.time() - started, 1),
-                "command": "python -m benchmarks" + (" --quick" if quick else "") + f" --threads {threads}"}
+                "command": "python -m benchmarks" + (" --quick" if quick else "") + f" --threads {threads}" + only}
     return {"machine": machine, "settings": settings, "rows": rows}
 
 
 # ----------------------------------------------------------------------------- formatting
 def _number(value, unit):
     if unit in ("samples/s", "sequences/s", "images/s", "MB", "MB (RSS)"):
-        return f"{value:,.0f}"
+        return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
     if unit == "µs":
         return f"{value:,.1f}"
     if unit == "%":
@@ -203,14 +218,20 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (fewer repeats, less data)")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and PyTorch threads (default: what NumPy's BLAS uses)")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {SECTIONS}")
+    parser.add_argument("--only", default=None,
+                        help=f"comma-separated sections of {SECTIONS + ZOO_SECTIONS} (default: those of --suite)")
+    parser.add_argument("--suite", choices=tuple(SUITES), default="default",
+                        help=f"default: {', '.join(SECTIONS)}; zoo: {', '.join(ZOO_SECTIONS)} (minutes); all: both")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown (for the README)")
     args = parser.parse_args(argv)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = [s for s in sections if s not in SECTIONS]
+    if args.only is None:
+        sections = list(SUITES[args.suite])
+    else:
+        sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in sections if s not in SUITES["all"]]
     if unknown:
-        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SUITES['all'])}")
     if args.threads is not None:
         if args.threads < 1:
             parser.error(f"--threads must be a positive integer, got {args.threads}")

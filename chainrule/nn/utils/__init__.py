@@ -8,3 +8,5 @@ from . import rnn  # noqa: E402  (as torch.nn.utils.rnn)
 from .rnn import PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence, pad_sequence  # noqa: E402
 
 __all__ += ["rnn", "PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence", "pad_sequence"]
+from .fusion import fuse_conv_bn, fuse_conv_bn_eval, fuse_conv_bn_model  # noqa: E402  (inference: BN folded into conv)
+__all__ += ["fuse_conv_bn", "fuse_conv_bn_eval", "fuse_conv_bn_model"]
