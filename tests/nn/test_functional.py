@@ -217,6 +217,7 @@ def _theirs(torch, value):
     return torch.tensor(value) if isinstance(value, np.ndarray) else value
 
 
+@pytest.mark.filterwarnings("ignore:`nn.functional.upsample:UserWarning")  # torch deprecates the upsample names
 @pytest.mark.parametrize("name,call,args,kwargs", CASES)
 def test_matches_torch_functional(torch, name, call, args, kwargs):
     ours_args = [_ours(a) for a in args]
