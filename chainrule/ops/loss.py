@@ -101,6 +101,27 @@ def _constant_array(value, dtype, what, op):
     return array.astype(dtype, copy=False)
 
 
+def _broadcast_constant(value, shape, dtype, name, whose, op):
+    """``_constant_array`` that must broadcast to ``shape`` (a weight per element, per class, ...)."""
+    array = _constant_array(value, dtype, name, op)
+    try:
+        fits = xp.broadcast_shapes(array.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{op}: {name} of shape {array.shape} cannot be broadcast to the {whose} shape {shape}")
+    return array
+
+
+def _target_like(input, target, names, op):
+    """``target`` as a numeric Tensor of ``input``'s shape, and its values in ``input``'s dtype."""
+    target = as_tensor(target)
+    _same_shape(input, target, names, op)
+    if target.data.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: target must be numeric, got dtype {target.data.dtype}")
+    return target, target.data.astype(input.data.dtype, copy=False)
+
+
 # -------------------------------------------------------------- regression losses
 def _regression_inputs(pred, target, op):
     """Prediction and target tensors of the same shape, and the target's values in the prediction's dtype."""
@@ -488,29 +509,11 @@ def binary_cross_entropy_with_logits(logits, target, weight=None, pos_weight=Non
     op = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, op)
     logits = _floating(logits, "logits", op)
-    target = as_tensor(target)
-    if logits.shape != target.shape:
-        raise ValueError(f"{op}: logits shape {logits.shape} and target shape {target.shape} must match")
-    if target.data.dtype.kind not in "fiub":
-        raise TypeError(f"{op}: target must be numeric, got dtype {target.data.dtype}")
+    target, t = _target_like(logits, target, ("logits", "target"), op)
     dtype = logits.data.dtype
     x = logits.data
-    t = target.data.astype(dtype, copy=False)
-    w = pw = None
-    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
-        if value is None:
-            continue
-        array = _constant_array(value, dtype, name, op)
-        try:
-            shape = xp.broadcast_shapes(array.shape, x.shape)
-        except ValueError:
-            shape = None
-        if shape != x.shape:
-            raise ValueError(f"{op}: {name} of shape {array.shape} cannot be broadcast to the logits' shape {x.shape}")
-        if name == "weight":
-            w = array
-        else:
-            pw = array
+    w = None if weight is None else _broadcast_constant(weight, x.shape, dtype, "weight", "logits'", op)
+    pw = None if pos_weight is None else _broadcast_constant(pos_weight, x.shape, dtype, "pos_weight", "logits'", op)
 
     # softplus(-x) = -log σ(x) = max(-x, 0) + log(1 + e^-|x|)
     softplus_neg = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -652,25 +655,12 @@ def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
     probs = _floating(probs, "input", op)
-    target = as_tensor(target)
-    if probs.shape != target.shape:
-        raise ValueError(f"{op}: input shape {probs.shape} and target shape {target.shape} must match")
-    if target.data.dtype.kind not in "fiub":
-        raise TypeError(f"{op}: target must be numeric, got dtype {target.data.dtype}")
+    target, t = _target_like(probs, target, ("input", "target"), op)
     dtype = probs.data.dtype
     p = probs.data
-    t = target.data.astype(dtype, copy=False)
     _check_unit_interval(p, "input (probabilities)", op, "; for logits use binary_cross_entropy_with_logits")
     _check_unit_interval(t, "target", op)
-    w = None
-    if weight is not None:
-        w = _constant_array(weight, dtype, "weight", op)
-        try:
-            fits = xp.broadcast_shapes(w.shape, p.shape) == p.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"{op}: weight of shape {w.shape} cannot be broadcast to the input's shape {p.shape}")
+    w = None if weight is None else _broadcast_constant(weight, p.shape, dtype, "weight", "input's", op)
     with xp.errstate(divide="ignore"):
         log_p = xp.maximum(xp.log(p), -100)
         log_q = xp.maximum(xp.log1p(-p), -100)
@@ -719,8 +709,7 @@ def kl_div(log_probs, target, reduction="mean", log_target=False):
         raise ValueError(f"{op}: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
     x = _floating(log_probs, "input", op)
     target = as_tensor(target)
-    if x.shape != target.shape:
-        raise ValueError(f"{op}: input shape {x.shape} and target shape {target.shape} must match")
+    _same_shape(x, target, ("input", "target"), op)
     t = target.data.astype(x.data.dtype, copy=False)
     if log_target:
         p_t = xp.exp(t)
