@@ -64,28 +64,7 @@ def _freed_graph(_grad):
 def topological_order(root):
     """Tensors of the graph ending at ``root`` that have a backward rule, inputs before outputs."""
     chain = _chain(root)
-    return chain[::-1] if chain is not None else _depth_first_order(root)
-
-
-def _depth_first_order(root):
-    """``topological_order`` of any graph: iterative depth-first search, each stack entry (tensor, children_done)."""
-    order = []
-    seen = set()
-    stack = [(root, False)]
-    while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
-            order.append(tensor)
-            continue
-        key = id(tensor)
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.append((tensor, True))
-        for parent in tensor._parents:
-            if parent._backward is not None and id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+    return chain[::-1] if chain is not None else _depth_first_order((root,))
 
 
 def _chain(root):
@@ -129,7 +108,7 @@ def run_backward(root, grad, retain_graph=False, create_graph=False):
         _run_chain(chain, grad, retain_graph)
         return
     grads = {id(root): grad}
-    for tensor in reversed(_depth_first_order(root)):
+    for tensor in reversed(_depth_first_order((root,))):
         g = grads.pop(id(tensor), None)
         if g is None:  # no path from root carried a gradient here
             continue
@@ -188,8 +167,9 @@ class _Special:
 _special = _Special()
 
 
-def _all_order(roots):
-    """``topological_order`` for several roots at once (inputs before outputs, each node once)."""
+def _depth_first_order(roots):
+    """The nodes with a backward rule of the graphs ending at ``roots``, inputs before outputs, each once:
+    iterative depth-first search, each stack entry (tensor, children_done)."""
     order, seen = [], set()
     for root in roots:
         if root._backward is None:
@@ -284,7 +264,7 @@ def sweep(roots, grads, retain_graph=False, create_graph=False, inputs=None):
             leaves[id(root)] = (root, _add(leaves.get(id(root), (None, None))[1], g))
         else:
             pending[id(root)] = _add(pending.get(id(root)), g)
-    order = _all_order(roots)
+    order = _depth_first_order(roots)
     needed = None if wanted is None else _leading_to(order, wanted)
     with _grad_mode(create_graph):
         for tensor in reversed(order):

@@ -203,7 +203,7 @@ def test_chain_shortcut_orders_a_feed_forward_graph_like_the_general_search(rng)
     loss = _mlp_graph(x, params)
     chain = _chain(loss)
     assert chain is not None and len(chain) == 4
-    assert topological_order(loss) == _depth_first_order(loss) == chain[::-1]
+    assert topological_order(loss) == _depth_first_order((loss,)) == chain[::-1]
 
     loss.backward()
     fast = [np.array(p.grad) for pair in params for p in pair]
