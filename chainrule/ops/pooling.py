@@ -293,16 +293,6 @@ def _window_counts(shape_hw, kernel, stride, padding, out_hw):
 
 
 # -------------------------------------------------------- adaptive_avg_pool2d
-def _adaptive_matrix(size, out_size, dtype):
-    """(out_size, size) averaging matrix: row i averages input[floor(i·size/out) : ceil((i+1)·size/out)]."""
-    matrix = xp.zeros((out_size, size), dtype=dtype)
-    for i in range(out_size):
-        start = (i * size) // out_size
-        stop = -((-(i + 1) * size) // out_size)  # ceil
-        matrix[i, start:stop] = 1.0 / (stop - start)
-    return matrix
-
-
 def adaptive_avg_pool2d(x, output_size):
     """Average pooling to a fixed (Ho, Wo), whatever the input size (PyTorch's window rule).
 
@@ -319,8 +309,8 @@ def adaptive_avg_pool2d(x, output_size):
     Ho, Wo = _pair(output_size, "output_size", op, 1)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
-    a_h = _adaptive_matrix(H, Ho, x.dtype)
-    a_w = _adaptive_matrix(W, Wo, x.dtype)
+    a_h = pooling_nd.adaptive_matrix(H, Ho, x.dtype)
+    a_w = pooling_nd.adaptive_matrix(W, Wo, x.dtype)
     out = a_h @ (x.data @ a_w.T)
 
     # out = A_h x A_wᵀ  =>  dL/dx = A_hᵀ g A_w

@@ -275,13 +275,16 @@ def adaptive_avg_pool(x, d, output_size, op="adaptive_avg_pool"):
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
     spatial = x.shape[2:]
     sizes = _output_size(output_size, spatial, d, op)
-    matrices = []
-    for L, O in zip(spatial, sizes):
-        start, stop = _adaptive_bounds(L, O)
-        position = xp.arange(L)
-        inside = (position[None, :] >= start[:, None]) & (position[None, :] < stop[:, None])
-        matrices.append((inside / (stop - start)[:, None]).astype(x.dtype))
-    return apply_separable(x, matrices, op)
+    return apply_separable(x, [adaptive_matrix(L, O, x.dtype) for L, O in zip(spatial, sizes)], op)
+
+
+def adaptive_matrix(size, out_size, dtype):
+    """(out_size, size) averaging matrix of PyTorch's adaptive windows: row i averages
+    input[floor(i·size/out) : ceil((i+1)·size/out)]."""
+    start, stop = _adaptive_bounds(size, out_size)
+    position = xp.arange(size)
+    inside = (position[None, :] >= start[:, None]) & (position[None, :] < stop[:, None])
+    return (inside / (stop - start)[:, None]).astype(dtype)
 
 
 def apply_separable(x, matrices, op):

@@ -13,7 +13,7 @@ from ..backend import xp
 from ..tensor import as_tensor, result
 from . import conv
 from .linear_maps import linear_double
-from .pooling_nd import apply_separable, check_input
+from .pooling_nd import adaptive_matrix, apply_separable, check_input
 from .shape import permute, reshape
 
 __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "unfold", "fold"]
@@ -41,11 +41,7 @@ def _interpolation_matrix(mode, in_size, out_size, scale_factor, align_corners, 
         matrix[rows, src] = 1.0
         return matrix.astype(dtype)
     if mode == "area":  # adaptive average pooling's windows
-        start = (rows * in_size) // out_size
-        stop = -((-(rows + 1) * in_size) // out_size)
-        position = xp.arange(in_size)
-        inside = (position[None, :] >= start[:, None]) & (position[None, :] < stop[:, None])
-        return (inside / (stop - start)[:, None]).astype(dtype)
+        return adaptive_matrix(in_size, out_size, dtype)
     src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
     if mode == "bicubic":
         # cubic convolution (Keys, A = -0.75) on the 4 neighbours floor(src) - 1 ... floor(src) + 2,
