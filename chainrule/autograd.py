@@ -55,19 +55,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     inputs_list = _tensors(inputs, "inputs")
     if materialize_grads:
         allow_unused = True
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
-        grad_outputs = [grad_outputs]
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    for i, out in enumerate(outputs):
-        if not out.requires_grad:
-            raise RuntimeError(f"grad: element {i} of outputs does not require grad and does not have a grad_fn")
+    seeds = _seeds(outputs, grad_outputs, "grad", ("outputs", "grad_outputs"), create_graph)
     for i, t in enumerate(inputs_list):
         if not t.requires_grad:
             raise RuntimeError(f"grad: inputs[{i}] does not require grad (one of the differentiated Tensors)")
-    seeds = [_seed_gradient(out, g, "grad()", create_graph) for out, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
     found = sweep(outputs, seeds, retain_graph, create_graph, inputs_list)
@@ -87,19 +78,25 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
+def _seeds(tensors, grads, op, names, create_graph):
+    """The starting gradient of each of ``tensors`` (``grads``: None, one, or one per tensor; None entries:
+    ones for single-element tensors), after checking that every tensor requires grad."""
+    if grads is None:
+        grads = [None] * len(tensors)
+    elif isinstance(grads, Tensor) or not isinstance(grads, (list, tuple)):
+        grads = [grads]
+    if len(grads) != len(tensors):
+        raise ValueError(f"{op}: got {len(grads)} {names[1]} for {len(tensors)} {names[0]}")
+    for i, t in enumerate(tensors):
+        if not t.requires_grad:
+            raise RuntimeError(f"{op}: element {i} of {names[0]} does not require grad and does not have a grad_fn")
+    return [_seed_gradient(t, g, f"{op}()", create_graph) for t, g in zip(tensors, grads)]
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """``tensors[i].backward(grad_tensors[i])`` for all at once: gradients summed into the leaves' ``.grad``."""
     tensors = _tensors(tensors, "tensors")
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor) or not isinstance(grad_tensors, (list, tuple)):
-        grad_tensors = [grad_tensors]
-    if len(grad_tensors) != len(tensors):
-        raise ValueError(f"backward: got {len(grad_tensors)} grad_tensors for {len(tensors)} tensors")
-    for i, t in enumerate(tensors):
-        if not t.requires_grad:
-            raise RuntimeError(f"backward: element {i} of tensors does not require grad and does not have a grad_fn")
-    seeds = [_seed_gradient(t, g, "backward()", create_graph) for t, g in zip(tensors, grad_tensors)]
+    seeds = _seeds(tensors, grad_tensors, "backward", ("tensors", "grad_tensors"), create_graph)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is None:
