@@ -15,7 +15,7 @@ from ..backend import xp
 from ..creation import as_generator
 from ..ops.conv import conv2d, conv_transpose2d, dropout2d
 from ..ops.conv_nd import conv1d, conv3d, conv_transpose1d, conv_transpose3d
-from ..ops.pooling_nd import tuple_of
+from ..ops.pooling_nd import LAYOUTS, tuple_of
 from .init import INIT_SCHEMES, initialize_
 from .module import Module, as_input, config_seed, layer_dtype
 from .normalization import _BatchNorm
@@ -24,7 +24,6 @@ from .parameter import Parameter
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "BatchNorm2d",
            "Dropout2d"]
 
-_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
@@ -45,7 +44,7 @@ def _check_image_input(layer, x, channels, d=2):
             hint = "; images must keep their (C, H, W) axes, e.g. x.reshape(-1, 1, 28, 28)"
         elif d == 2 and x.ndim == 4 and x.shape[-1] == channels:
             hint = "; the input looks channels-last (N, H, W, C): reorder it with x.permute(0, 3, 1, 2)"
-        expected = _LAYOUTS[d].replace("C", str(channels), 1)
+        expected = LAYOUTS[d].replace("C", str(channels), 1)
         raise ValueError(f"{layer!r}: expected input of shape {expected}, got {x.shape}{hint}")
 
 

@@ -10,7 +10,7 @@ import inspect
 
 from ..ops import pooling as P
 from ..ops import resample as R
-from ..ops.pooling_nd import tuple_of
+from ..ops.pooling_nd import LAYOUTS, tuple_of
 from ..tensor import as_tensor
 from .module import Module
 
@@ -20,9 +20,6 @@ __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "GlobalAvgPool2d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold",
 ]
-
-
-_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
 
 def _frozen(value):
@@ -47,7 +44,7 @@ class _Spatial(Module):
         if unbatched:
             x = x.unsqueeze(0)
         if x.ndim != self._d + 2:
-            raise ValueError(f"{self!r}: expected input of shape {_LAYOUTS[self._d]}, got {x.shape}")
+            raise ValueError(f"{self!r}: expected input of shape {LAYOUTS[self._d]}, got {x.shape}")
         try:
             out = self._call(x, *extra)
         except ValueError as error:  # e.g. the kernel is larger than the (padded) input: say which layer

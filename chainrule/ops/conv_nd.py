@@ -16,7 +16,7 @@ from ..backend import xp
 from ..tensor import as_tensor, result
 from .conv import _checked_bias, _grouped_matmul, _matmul_transposed, conv2d, conv_transpose2d
 from .linear_maps import bilinear_double
-from .pooling_nd import tuple_of
+from .pooling_nd import LAYOUTS, tuple_of
 from .shape import reshape
 
 __all__ = ["conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d"]
@@ -24,8 +24,7 @@ __all__ = ["conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d"]
 
 def _check(x, weight, d, op, weight_layout):
     if x.ndim != d + 2:
-        layout = {1: "(N, C, L)", 3: "(N, C, D, H, W)"}[d]
-        raise ValueError(f"{op}: input must be a {d + 2}-D {layout} tensor, got shape {x.shape}")
+        raise ValueError(f"{op}: input must be a {d + 2}-D {LAYOUTS[d]} tensor, got shape {x.shape}")
     if weight.ndim != d + 2:
         raise ValueError(f"{op}: weight must be {d + 2}-D {weight_layout}, got shape {weight.shape}")
 

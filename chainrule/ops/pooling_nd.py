@@ -22,7 +22,8 @@ from .linear_maps import gather_double, linear_double
 
 __all__ = ["max_pool", "avg_pool", "max_unpool", "adaptive_max_pool", "adaptive_avg_pool"]
 
-_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+"""The input layout of an op over 1, 2 or 3 spatial axes, for error messages."""
 
 
 # ------------------------------------------------------------------ arguments
@@ -43,7 +44,7 @@ def tuple_of(value, d, name, op, minimum=0):
 def check_input(x, d, op):
     """``x`` must be (N, C, *spatial) with ``d`` spatial axes; an unbatched (C, *spatial) input is refused by name."""
     if x.ndim != d + 2:
-        raise ValueError(f"{op}: input must be a {d + 2}-D {_NAMES[d]} tensor, got shape {x.shape}")
+        raise ValueError(f"{op}: input must be a {d + 2}-D {LAYOUTS[d]} tensor, got shape {x.shape}")
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode, op):
